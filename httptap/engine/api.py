@@ -1,0 +1,194 @@
+"""The engine API: one interface, several implementations, the only thing front ends use.
+
+``open_capture(pids, options)`` returns a ``Capture``: a context manager with ``records()``,
+``subscribe(callback)``, ``stats()`` and ``stop()``. ``InProcessCapture`` runs bcc in this
+process (root); ``HelperCapture`` reads the privileged helper's JSON lines; ``ReplayCapture``
+plays back a saved session. All yield the same records (``httptap.records``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from httptap.records import Completed, Error, Pending, Record, Stats
+
+Subscriber = Callable[[list[Record]], None]
+
+_END = object()
+
+
+@dataclass(slots=True)
+class CaptureOptions:
+    """What a capture is asked to do; the helper accepts exactly these."""
+
+    body_limit: int = 64 * 1024
+    ring_kib: int = 8 * 1024
+    show_secrets: bool = False
+    #: None: in-process when running as root, else through the helper.
+    use_helper: bool | None = None
+    #: interval between Stats records, seconds
+    stats_interval: float = 1.0
+
+
+class CaptureError(Exception):
+    """Attaching failed; ``remedy`` tells the user what to do."""
+
+    def __init__(self, message: str, remedy: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.remedy = remedy
+
+
+class Capture:
+    """Base of every capture: fan-out of records to an iterator and to subscribers.
+
+    Subclasses run a producer (``_run``) on the engine's thread and call ``_emit``.
+    Subscribers are called from that thread, in batches; front ends hop to their own
+    loop or thread themselves.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stats = Stats()
+        self._iterating = False
+
+    # -- public API --------------------------------------------------------------
+
+    def start(self) -> Capture:
+        """Start producing records (``open_capture`` does this once probes are ready)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._main, name="httptap-engine", daemon=True)
+            self._thread.start()
+        return self
+
+    def records(self, timeout: float | None = None) -> Iterator[Record]:
+        """Every record from now on, until the capture ends (or ``timeout`` of silence)."""
+        self._iterating = True
+        while True:
+            try:
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                return
+            if item is _END:
+                self._queue.put(_END)  # let other iterators end too
+                return
+            yield item  # type: ignore[misc]
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback(batch)`` for every batch of records; returns an unsubscribe."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def stats(self) -> Stats:
+        """The latest totals."""
+        return self._stats
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop capturing, detach everything, flush what is pending; idempotent."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and not self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the capture has ended; True if it did."""
+        return self._done.wait(timeout)
+
+    def __enter__(self) -> Capture:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- for implementations -----------------------------------------------------
+
+    def _run(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _emit(self, batch: Iterable[Record]) -> None:
+        batch = list(batch)
+        if not batch:
+            return
+        for rec in batch:
+            if isinstance(rec, Stats):
+                self._stats = rec
+            self._queue.put(rec)
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for cb in subscribers:
+            # a front end's bug must not stop the capture
+            with contextlib.suppress(Exception):
+                cb(batch)
+
+    def _main(self) -> None:
+        try:
+            self._run()
+        except CaptureError as exc:
+            self._emit([Error(exc.message, exc.remedy)])
+        except Exception as exc:  # reported as a record, never lost
+            self._emit([Error(f"capture failed: {exc!r}", "report this as a bug")])
+        finally:
+            self._done.set()
+            self._queue.put(_END)
+
+
+class ReplayCapture(Capture):
+    """Plays back exchanges loaded from a file (``--open``): no root, no kernel."""
+
+    def __init__(self, exchanges: Iterable[object]) -> None:
+        super().__init__()
+        self._exchanges = list(exchanges)
+
+    def _run(self) -> None:
+        from httptap.model import Exchange
+
+        batch: list[Record] = []
+        n = 0
+        for ex in self._exchanges:
+            assert isinstance(ex, Exchange)
+            n += 1
+            batch.append(Completed(ex) if ex.complete else Pending(ex))
+        self._emit(batch)
+        self._emit([Stats(exchanges=n)])
+
+
+def open_capture(pids: Sequence[int], options: CaptureOptions | None = None) -> Capture:
+    """Attach to ``pids`` and return a started Capture; raises CaptureError when it cannot.
+
+    Runs bcc in this process when it is root (or ``use_helper`` is False), otherwise starts
+    the privileged helper (``httptap-helper`` on PATH or ``$HTTPTAP_HELPER``) through sudo.
+    """
+    options = options or CaptureOptions()
+    use_helper = options.use_helper
+    if use_helper is None:
+        use_helper = os.geteuid() != 0
+    if use_helper:
+        from httptap.engine.helper_client import HelperCapture
+
+        cap: Capture = HelperCapture(list(pids), options)
+    else:
+        from httptap.engine.inprocess import InProcessCapture
+
+        cap = InProcessCapture(list(pids), options)
+    cap.attach()  # type: ignore[attr-defined]
+    return cap.start()

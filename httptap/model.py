@@ -1,0 +1,203 @@
+"""The one data model every layer and front end shares: Exchange and its parts.
+
+Parsers build these objects from bytes; the engine fills in the connection; front ends,
+filters and exporters only read them. Times are monotonic nanoseconds (the kernel's
+``bpf_ktime_get_ns`` clock); ``Exchange.wall_start`` anchors them to the wall clock.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+Headers = list[tuple[str, str]]
+
+
+class Role(str, enum.Enum):
+    """Which side of the connection the traced process is."""
+
+    CLIENT = "client"
+    SERVER = "server"
+    UNKNOWN = "unknown"
+
+
+class Proto(str, enum.Enum):
+    """Application protocol of an exchange, as named in the JSON-lines contract."""
+
+    HTTP1 = "http/1.1"
+    H2 = "h2"
+    GRPC = "grpc"
+
+
+@dataclass(slots=True)
+class Body:
+    """A message body as captured: a prefix of at most the body limit, and the true size."""
+
+    data: bytes = b""
+    size: int = 0
+    truncated: bool = False
+
+    def append(self, chunk: bytes, limit: int) -> None:
+        """Count ``chunk`` and keep what still fits under ``limit``."""
+        self.size += len(chunk)
+        room = limit - len(self.data)
+        if room >= len(chunk):
+            self.data += chunk
+        else:
+            if room > 0:
+                self.data += chunk[:room]
+            self.truncated = True
+
+    def skip(self, size: int) -> None:
+        """Count ``size`` bytes that were never copied (a gap)."""
+        if size > 0:
+            self.size += size
+            self.truncated = True
+
+
+@dataclass(slots=True)
+class Connection:
+    """The socket an exchange travelled on, seen from the traced process."""
+
+    pid: int = 0
+    tid: int = 0
+    fd: int = -1
+    local: str = ""
+    remote: str = ""
+    role: Role = Role.UNKNOWN
+    tls: bool = False
+    protocol: Proto = Proto.HTTP1
+    comm: str = ""
+
+
+@dataclass(slots=True)
+class Request:
+    method: str = ""
+    scheme: str = "http"
+    authority: str = ""
+    path: str = ""
+    http_version: str = "1.1"
+    headers: Headers = field(default_factory=list)
+    body: Body = field(default_factory=Body)
+    trailers: Headers = field(default_factory=list)
+
+    def header(self, name: str) -> str | None:
+        """First value of header ``name`` (case-insensitive), or None."""
+        return find_header(self.headers, name)
+
+
+@dataclass(slots=True)
+class Response:
+    status: int | None = None
+    reason: str = ""
+    http_version: str = "1.1"
+    headers: Headers = field(default_factory=list)
+    body: Body = field(default_factory=Body)
+    trailers: Headers = field(default_factory=list)
+
+    def header(self, name: str) -> str | None:
+        """First value of header ``name`` (case-insensitive), or None."""
+        return find_header(self.headers, name)
+
+
+@dataclass(slots=True)
+class Timings:
+    """Monotonic nanosecond instants; None where not (yet) seen."""
+
+    request_start: int | None = None
+    request_end: int | None = None
+    response_start: int | None = None
+    response_end: int | None = None
+
+
+@dataclass(slots=True)
+class GrpcMessage:
+    """One length-prefixed gRPC message; ``data`` is decompressed when it could be."""
+
+    size: int
+    compressed: bool
+    data: bytes
+    truncated: bool = False
+
+
+@dataclass(slots=True)
+class GrpcCall:
+    service: str = ""
+    method: str = ""
+    status: int | None = None
+    message: str = ""
+    requests: list[GrpcMessage] = field(default_factory=list)
+    responses: list[GrpcMessage] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One request and its response (or the lack of one so far)."""
+
+    id: str = ""
+    connection: Connection = field(default_factory=Connection)
+    request: Request = field(default_factory=Request)
+    response: Response | None = None
+    timings: Timings = field(default_factory=Timings)
+    stream_id: int | None = None
+    grpc: GrpcCall | None = None
+    notes: list[str] = field(default_factory=list)
+    complete: bool = False
+    wall_start: float | None = None  # epoch seconds of timings.request_start
+
+    def note(self, text: str) -> None:
+        """Add ``text`` to the notes once."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+    @property
+    def proto(self) -> Proto:
+        if self.grpc is not None:
+            return Proto.GRPC
+        return self.connection.protocol
+
+    @property
+    def host(self) -> str:
+        req = self.request
+        return req.authority or req.header("host") or self.connection.remote
+
+    @property
+    def url(self) -> str:
+        req = self.request
+        scheme = "https" if self.connection.tls else req.scheme or "http"
+        path = req.path or ""
+        if path.startswith(("http://", "https://")):
+            return path  # absolute-form (proxy requests)
+        return f"{scheme}://{self.host}{path}"
+
+    @property
+    def status(self) -> int | None:
+        return self.response.status if self.response is not None else None
+
+    @property
+    def duration_ms(self) -> float | None:
+        t = self.timings
+        if t.request_start is None or t.response_end is None:
+            return None
+        return (t.response_end - t.request_start) / 1e6
+
+    @property
+    def ttfb_ms(self) -> float | None:
+        t = self.timings
+        if t.request_start is None or t.response_start is None:
+            return None
+        return (t.response_start - t.request_start) / 1e6
+
+    @property
+    def size(self) -> int:
+        """Response body size on the wire (the network tab's "size")."""
+        return self.response.body.size if self.response is not None else 0
+
+
+def find_header(headers: Headers, name: str) -> str | None:
+    """First value of ``name`` in ``headers``, compared case-insensitively."""
+    lname = name.lower()
+    for key, value in headers:
+        if key.lower() == lname:
+            return value
+    return None

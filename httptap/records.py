@@ -1,0 +1,75 @@
+"""Typed records that every capture yields, in-process or through the helper.
+
+Front ends consume only these. ``httptap.engine.protocol`` turns them into the helper's
+versioned JSON lines and back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from httptap.model import Exchange
+
+
+@dataclass(slots=True)
+class Ready:
+    """Probes are live for ``pids``."""
+
+    pids: list[int]
+    message: str = ""
+
+
+@dataclass(slots=True)
+class Pending:
+    """A request seen, its response not complete yet (the exchange so far)."""
+
+    exchange: Exchange
+
+
+@dataclass(slots=True)
+class Completed:
+    """A complete exchange (or one closed without an answer, then with a note)."""
+
+    exchange: Exchange
+
+
+@dataclass(slots=True)
+class Stats:
+    """Running totals of a capture."""
+
+    events: int = 0
+    bytes: int = 0
+    lost: int = 0
+    connections: int = 0
+    exchanges: int = 0
+    pending: int = 0
+    not_http: int = 0
+    per_connection: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Lost:
+    """The kernel could not deliver ``count`` events (ring buffer full)."""
+
+    count: int
+    pid: int | None = None
+    fd: int | None = None
+
+
+@dataclass(slots=True)
+class ProcessExit:
+    """A traced process exited; ``remaining`` traced processes live on."""
+
+    pid: int
+    remaining: int = 0
+
+
+@dataclass(slots=True)
+class Error:
+    """Capture failed or cannot go on; ``remedy`` says what the user can do."""
+
+    message: str
+    remedy: str = ""
+
+
+Record = Ready | Pending | Completed | Stats | Lost | ProcessExit | Error
