@@ -1,0 +1,595 @@
+// httptap kernel side: syscall tracepoints that copy the bytes of traced processes' sockets.
+//
+// Compiled by bcc. Reads only syscall arguments and user memory, never kernel structs: the
+// headers we compile against need not match the running kernel. Userspace defines
+// HT_CHUNK (bytes per event, a power of two), HT_MAX_CHUNKS (events per syscall before the
+// rest becomes a size-only gap), HT_RING_PAGES and HT_NCPU.
+
+#include <uapi/linux/ptrace.h>
+
+#define HT_DATA 1
+#define HT_GAP 2
+#define HT_CLOSE 3
+#define HT_CONNECT 4
+#define HT_ACCEPT 5
+#define HT_FORK 6
+#define HT_EXIT 7
+#define HT_EXEC 8
+
+#define HT_EGRESS 0
+#define HT_INGRESS 1
+
+// sock_val.flags
+#define HT_F_DISABLED 1
+#define HT_F_CLIENT 2
+#define HT_F_SERVER 4
+#define HT_F_PREEXISTING 8
+#define HT_F_SEEN 16
+
+#define HT_AF_UNIX 1
+#define HT_AF_INET 2
+#define HT_AF_INET6 10
+#define HT_MSG_PEEK 2
+#define HT_F_DUPFD 0
+#define HT_F_DUPFD_CLOEXEC 1030
+#define HT_CLOSE_RANGE_CLOEXEC 4
+
+#define HT_MAX_IOV 64
+#define HT_MAX_STEPS 160
+#define HT_CLOSE_RANGE_MAX 1024
+
+struct ht_iovec {
+    void *base;
+    u64 len;
+};
+
+// struct user_msghdr, x86_64 layout
+struct ht_msghdr {
+    void *name;
+    int namelen;
+    int pad;
+    struct ht_iovec *iov;
+    u64 iovlen;
+    void *control;
+    u64 controllen;
+    u32 flags;
+};
+
+struct sock_key {
+    u32 tgid;
+    u32 fd;
+};
+
+struct sock_val {
+    u64 gen;
+    u32 flags;
+    u32 pad;
+    u64 lost[2];  // bytes not delivered per direction, reported with the next event
+};
+
+// Keep in sync with httptap/capture/events.py (_HEADER).
+struct event {
+    u64 ts;
+    u64 gen;
+    u32 tgid;
+    u32 tid;
+    s32 fd;
+    u32 len;
+    u64 size;
+    u64 lost;
+    u8 kind;
+    u8 dir;
+    u16 flags;
+    u32 aux;
+    u8 data[4 * HT_CHUNK];
+};
+
+#define HT_HDR (sizeof(struct event) - 4 * HT_CHUNK)
+
+enum ht_call {
+    HT_CALL_BUF = 1,  // read/write/recvfrom/sendto: one buffer
+    HT_CALL_IOV,      // readv/writev: iovec array
+    HT_CALL_MSG,      // recvmsg/sendmsg: msghdr
+    HT_CALL_MMSG,     // recvmmsg/sendmmsg: first mmsghdr only
+    HT_CALL_SOCKET,
+    HT_CALL_ACCEPT,
+    HT_CALL_DUP,
+};
+
+struct call {
+    u64 ts;
+    u64 ptr;     // buffer, iovec array, msghdr or sockaddr
+    u64 ptr2;
+    u32 fd;
+    u32 count;   // iovcnt for IOV; family for SOCKET
+    u8 kind;
+    u8 dir;
+};
+
+BPF_HASH(traced, u32, u8, 65536);
+BPF_HASH(sockets, struct sock_key, struct sock_val, 262144);
+BPF_HASH(calls, u64, struct call, 65536);
+BPF_ARRAY(scratch, struct event, HT_NCPU);
+BPF_PERCPU_ARRAY(lost, u64, 2);  // [0] events, [1] bytes
+BPF_RINGBUF_OUTPUT(events, HT_RING_PAGES);
+
+static __always_inline int is_traced(u32 tgid) {
+    return traced.lookup(&tgid) != NULL;
+}
+
+static __always_inline struct event *get_scratch(void) {
+    u32 cpu = bpf_get_smp_processor_id();
+    return scratch.lookup(&cpu);
+}
+
+static __always_inline void count_lost(u64 bytes) {
+    int i = 0;
+    u64 *v = lost.lookup(&i);
+    if (v) *v += 1;
+    i = 1;
+    v = lost.lookup(&i);
+    if (v) *v += bytes;
+}
+
+// Send the event's header plus `len` bytes of data; on failure remember the loss on the socket.
+static __always_inline void submit(struct event *ev, u32 len, struct sock_val *sv) {
+    ev->len = len;
+    if (sv && ev->dir <= 1) ev->lost = sv->lost[ev->dir & 1];
+    asm volatile("" : "+r"(len));
+    len &= (4 * HT_CHUNK - 1);
+    if (events.ringbuf_output(ev, HT_HDR + len, 0) < 0) {
+        u64 bytes = ev->kind == HT_GAP ? ev->size : ev->len;
+        count_lost(bytes);
+        if (sv && ev->dir <= 1) sv->lost[ev->dir & 1] += bytes;
+    } else if (sv && ev->dir <= 1) {
+        sv->lost[ev->dir & 1] = 0;
+    }
+}
+
+static __always_inline void submit_simple(struct event *ev) {
+    ev->len = 0;
+    if (events.ringbuf_output(ev, HT_HDR, 0) < 0) count_lost(0);
+}
+
+static __always_inline struct event *start_event(u8 kind, u32 tgid, u32 tid, s32 fd, u64 ts) {
+    struct event *ev = get_scratch();
+    if (!ev) return NULL;
+    ev->ts = ts;
+    ev->gen = 0;
+    ev->tgid = tgid;
+    ev->tid = tid;
+    ev->fd = fd;
+    ev->len = 0;
+    ev->size = 0;
+    ev->lost = 0;
+    ev->kind = kind;
+    ev->dir = 0xff;
+    ev->flags = 0;
+    ev->aux = 0;
+    return ev;
+}
+
+// Copy `len` bytes from user memory at `src` into events of at most HT_CHUNK bytes each
+// (at most `max_chunks` of them); returns the bytes copied.
+static __always_inline u64 copy_buf(struct event *ev, struct sock_val *sv, const u8 *src,
+                                    u64 len, u32 max_chunks) {
+    u64 done = 0;
+    ev->kind = HT_DATA;
+    for (int i = 0; i < HT_MAX_CHUNKS; i++) {
+        if (i >= max_chunks || done >= len) break;
+        u64 left = len - done;
+        u32 n = left > HT_CHUNK ? HT_CHUNK : left;
+        asm volatile("" : "+r"(n));
+        n &= (2 * HT_CHUNK - 1);
+        if (bpf_probe_read_user(ev->data, n, src + done)) break;
+        ev->size = n;
+        submit(ev, n, sv);
+        done += n;
+    }
+    return done;
+}
+
+static __always_inline void send_gap(struct event *ev, struct sock_val *sv, u64 size) {
+    if (size == 0) return;
+    ev->kind = HT_GAP;
+    ev->size = size;
+    submit(ev, 0, sv);
+}
+
+// One call's bytes: a single buffer is copied in chunks; an iovec array is walked in a
+// bounded loop, one event per iovec (its first HT_CHUNK bytes) so that frame headers split
+// over many small iovecs all arrive. Whatever is not copied is sent as a size-only gap, in
+// place, so sizes stay exact.
+static __always_inline void emit_data(struct event *ev, struct sock_val *sv, const u8 *buf,
+                                      struct ht_iovec *iov, u32 iovcnt, u64 total) {
+    if (!iov) {
+        u64 done = copy_buf(ev, sv, buf, total, HT_MAX_CHUNKS);
+        send_gap(ev, sv, total - done);
+        return;
+    }
+    u64 left = total;
+    for (int i = 0; i < HT_MAX_IOV; i++) {
+        if (i >= iovcnt || left == 0) break;
+        struct ht_iovec v = {};
+        if (bpf_probe_read_user(&v, sizeof(v), &iov[i])) break;
+        u64 n = v.len < left ? v.len : left;
+        u64 done = copy_buf(ev, sv, v.base, n, 1);
+        send_gap(ev, sv, n - done);
+        left -= n;
+    }
+    send_gap(ev, sv, left);
+}
+
+// ---- data syscalls ---------------------------------------------------------------------
+
+static __always_inline int enter_io(u32 fd, u64 ptr, u32 count, u8 kind, u8 dir) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    if (!is_traced(tgid)) return 0;
+    struct sock_key key = {.tgid = tgid, .fd = fd};
+    struct sock_val *sv = sockets.lookup(&key);
+    if (!sv || (sv->flags & HT_F_DISABLED)) return 0;
+    struct call c = {};
+    c.ts = bpf_ktime_get_ns();
+    c.ptr = ptr;
+    c.fd = fd;
+    c.count = count;
+    c.kind = kind;
+    c.dir = dir;
+    calls.update(&id, &c);
+    return 0;
+}
+
+static __always_inline int exit_io(long ret) {
+    u64 id = bpf_get_current_pid_tgid();
+    struct call *cp = calls.lookup(&id);
+    if (!cp) return 0;
+    struct call c = *cp;
+    calls.delete(&id);
+    if (ret <= 0) return 0;
+    u32 tgid = id >> 32;
+    struct sock_key key = {.tgid = tgid, .fd = c.fd};
+    struct sock_val *sv = sockets.lookup(&key);
+    if (!sv || (sv->flags & HT_F_DISABLED)) return 0;
+    struct event *ev = start_event(HT_DATA, tgid, (u32)id, c.fd, c.dir == HT_EGRESS ? c.ts : bpf_ktime_get_ns());
+    if (!ev) return 0;
+    ev->gen = sv->gen;
+    ev->dir = c.dir;
+    sv->flags |= HT_F_SEEN;
+    ev->flags = sv->flags;
+
+    const u8 *buf = NULL;
+    struct ht_iovec *iov = NULL;
+    u32 iovcnt = 0;
+    u64 total = ret;
+    if (c.kind == HT_CALL_BUF) {
+        buf = (const u8 *)c.ptr;
+    } else if (c.kind == HT_CALL_IOV) {
+        iov = (struct ht_iovec *)c.ptr;
+        iovcnt = c.count;
+    } else {
+        struct ht_msghdr m = {};
+        if (bpf_probe_read_user(&m, sizeof(m), (void *)c.ptr)) return 0;
+        iov = m.iov;
+        iovcnt = m.iovlen;
+        if (c.kind == HT_CALL_MMSG) {
+            u32 mlen = 0;  // mmsghdr.msg_len follows the 56-byte msghdr
+            if (bpf_probe_read_user(&mlen, sizeof(mlen), (u8 *)c.ptr + 56)) return 0;
+            total = mlen;
+        }
+        if (!iov) return 0;
+    }
+    emit_data(ev, sv, buf, iov, iovcnt, total);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_read) {
+    return enter_io(args->fd, (u64)args->buf, 0, HT_CALL_BUF, HT_INGRESS);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_read) { return exit_io(args->ret); }
+
+TRACEPOINT_PROBE(syscalls, sys_enter_write) {
+    return enter_io(args->fd, (u64)args->buf, 0, HT_CALL_BUF, HT_EGRESS);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_write) { return exit_io(args->ret); }
+
+TRACEPOINT_PROBE(syscalls, sys_enter_readv) {
+    return enter_io(args->fd, (u64)args->vec, args->vlen, HT_CALL_IOV, HT_INGRESS);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_readv) { return exit_io(args->ret); }
+
+TRACEPOINT_PROBE(syscalls, sys_enter_writev) {
+    return enter_io(args->fd, (u64)args->vec, args->vlen, HT_CALL_IOV, HT_EGRESS);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_writev) { return exit_io(args->ret); }
+
+TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom) {
+    if (args->flags & HT_MSG_PEEK) return 0;
+    return enter_io(args->fd, (u64)args->ubuf, 0, HT_CALL_BUF, HT_INGRESS);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_recvfrom) { return exit_io(args->ret); }
+
+TRACEPOINT_PROBE(syscalls, sys_enter_sendto) {
+    return enter_io(args->fd, (u64)args->buff, 0, HT_CALL_BUF, HT_EGRESS);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_sendto) { return exit_io(args->ret); }
+
+TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg) {
+    if (args->flags & HT_MSG_PEEK) return 0;
+    return enter_io(args->fd, (u64)args->msg, 0, HT_CALL_MSG, HT_INGRESS);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_recvmsg) { return exit_io(args->ret); }
+
+TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg) {
+    return enter_io(args->fd, (u64)args->msg, 0, HT_CALL_MSG, HT_EGRESS);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_sendmsg) { return exit_io(args->ret); }
+
+TRACEPOINT_PROBE(syscalls, sys_enter_recvmmsg) {
+    if (args->flags & HT_MSG_PEEK) return 0;
+    return enter_io(args->fd, (u64)args->mmsg, 0, HT_CALL_MMSG, HT_INGRESS);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_recvmmsg) { return exit_io(args->ret); }
+
+TRACEPOINT_PROBE(syscalls, sys_enter_sendmmsg) {
+    return enter_io(args->fd, (u64)args->mmsg, 0, HT_CALL_MMSG, HT_EGRESS);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg) { return exit_io(args->ret); }
+
+// sendfile: the body never passes through user memory; its size becomes a gap.
+TRACEPOINT_PROBE(syscalls, sys_enter_sendfile64) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    if (!is_traced(tgid)) return 0;
+    struct sock_key key = {.tgid = tgid, .fd = (u32)args->out_fd};
+    struct sock_val *sv = sockets.lookup(&key);
+    if (!sv || (sv->flags & HT_F_DISABLED)) return 0;
+    struct call c = {};
+    c.ts = bpf_ktime_get_ns();
+    c.fd = args->out_fd;
+    c.kind = HT_CALL_BUF;
+    c.dir = HT_EGRESS;
+    c.count = 1;  // marks sendfile
+    calls.update(&id, &c);
+    return 0;
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_sendfile64) {
+    u64 id = bpf_get_current_pid_tgid();
+    struct call *cp = calls.lookup(&id);
+    if (!cp) return 0;
+    u32 fd = cp->fd;
+    u64 ts = cp->ts;
+    calls.delete(&id);
+    if (args->ret <= 0) return 0;
+    u32 tgid = id >> 32;
+    struct sock_key key = {.tgid = tgid, .fd = fd};
+    struct sock_val *sv = sockets.lookup(&key);
+    if (!sv) return 0;
+    struct event *ev = start_event(HT_GAP, tgid, (u32)id, fd, ts);
+    if (!ev) return 0;
+    ev->gen = sv->gen;
+    ev->dir = HT_EGRESS;
+    ev->flags = sv->flags;
+    ev->size = args->ret;
+    submit(ev, 0, sv);
+    return 0;
+}
+
+// ---- the socket allow-list -------------------------------------------------------------
+
+static __always_inline void add_socket(u32 tgid, u32 fd, u32 flags) {
+    struct sock_key key = {.tgid = tgid, .fd = fd};
+    struct sock_val val = {};
+    val.gen = bpf_ktime_get_ns();
+    val.flags = flags;
+    sockets.update(&key, &val);
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_socket) {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!is_traced(id >> 32)) return 0;
+    int family = args->family;
+    if (family != HT_AF_INET && family != HT_AF_INET6 && family != HT_AF_UNIX) return 0;
+    struct call c = {};
+    c.kind = HT_CALL_SOCKET;
+    c.count = family;
+    calls.update(&id, &c);
+    return 0;
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_socket) {
+    u64 id = bpf_get_current_pid_tgid();
+    struct call *cp = calls.lookup(&id);
+    if (!cp) return 0;
+    calls.delete(&id);
+    if (args->ret < 0) return 0;
+    add_socket(id >> 32, args->ret, 0);
+    return 0;
+}
+
+static __always_inline int enter_accept(void *addr) {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!is_traced(id >> 32)) return 0;
+    struct call c = {};
+    c.kind = HT_CALL_ACCEPT;
+    c.ptr = (u64)addr;
+    calls.update(&id, &c);
+    return 0;
+}
+
+static __always_inline int exit_accept(long ret) {
+    u64 id = bpf_get_current_pid_tgid();
+    struct call *cp = calls.lookup(&id);
+    if (!cp) return 0;
+    u64 addr = cp->ptr;
+    calls.delete(&id);
+    if (ret < 0) return 0;
+    u32 tgid = id >> 32;
+    add_socket(tgid, ret, HT_F_SERVER);
+    if (!addr) return 0;
+    struct sock_key key = {.tgid = tgid, .fd = ret};
+    struct sock_val *sv = sockets.lookup(&key);
+    struct event *ev = start_event(HT_ACCEPT, tgid, (u32)id, ret, bpf_ktime_get_ns());
+    if (!ev || !sv) return 0;
+    ev->gen = sv->gen;
+    if (bpf_probe_read_user(ev->data, 28, (void *)addr)) return 0;
+    ev->len = 28;
+    events.ringbuf_output(ev, HT_HDR + 28, 0);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_accept) { return enter_accept(args->upeer_sockaddr); }
+TRACEPOINT_PROBE(syscalls, sys_exit_accept) { return exit_accept(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_enter_accept4) { return enter_accept(args->upeer_sockaddr); }
+TRACEPOINT_PROBE(syscalls, sys_exit_accept4) { return exit_accept(args->ret); }
+
+TRACEPOINT_PROBE(syscalls, sys_enter_connect) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    if (!is_traced(tgid)) return 0;
+    struct sock_key key = {.tgid = tgid, .fd = (u32)args->fd};
+    struct sock_val *sv = sockets.lookup(&key);
+    if (!sv) return 0;
+    sv->flags |= HT_F_CLIENT;
+    struct event *ev = start_event(HT_CONNECT, tgid, (u32)id, args->fd, bpf_ktime_get_ns());
+    if (!ev) return 0;
+    ev->gen = sv->gen;
+    if (bpf_probe_read_user(ev->data, 28, args->uservaddr)) return 0;
+    ev->len = 28;
+    events.ringbuf_output(ev, HT_HDR + 28, 0);
+    return 0;
+}
+
+static __always_inline void drop_socket(u32 tgid, u32 tid, u32 fd) {
+    struct sock_key key = {.tgid = tgid, .fd = fd};
+    struct sock_val *sv = sockets.lookup(&key);
+    if (!sv) return;
+    if (sv->flags & HT_F_SEEN) {
+        struct event *ev = start_event(HT_CLOSE, tgid, tid, fd, bpf_ktime_get_ns());
+        if (ev) {
+            ev->gen = sv->gen;
+            submit_simple(ev);
+        }
+    }
+    sockets.delete(&key);
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_close) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    if (!is_traced(tgid)) return 0;
+    drop_socket(tgid, (u32)id, args->fd);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_close_range) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    if (!is_traced(tgid)) return 0;
+    if (args->flags & HT_CLOSE_RANGE_CLOEXEC) return 0;
+    u32 first = args->fd;
+    u32 last = args->max_fd;
+    for (int i = 0; i < HT_CLOSE_RANGE_MAX; i++) {
+        u32 fd = first + i;
+        if (fd > last || fd < first) break;
+        drop_socket(tgid, (u32)id, fd);
+    }
+    return 0;
+}
+
+// dup/dup2/dup3/fcntl(F_DUPFD): the new fd is the same socket, the same connection (gen).
+static __always_inline int enter_dup(u32 oldfd) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    if (!is_traced(tgid)) return 0;
+    struct sock_key key = {.tgid = tgid, .fd = oldfd};
+    if (!sockets.lookup(&key)) return 0;
+    struct call c = {};
+    c.kind = HT_CALL_DUP;
+    c.fd = oldfd;
+    calls.update(&id, &c);
+    return 0;
+}
+
+static __always_inline int exit_dup(long ret) {
+    u64 id = bpf_get_current_pid_tgid();
+    struct call *cp = calls.lookup(&id);
+    if (!cp) return 0;
+    u32 oldfd = cp->fd;
+    calls.delete(&id);
+    if (ret < 0) return 0;
+    u32 tgid = id >> 32;
+    struct sock_key okey = {.tgid = tgid, .fd = oldfd};
+    struct sock_val *sv = sockets.lookup(&okey);
+    if (!sv) return 0;
+    struct sock_val copy = *sv;
+    struct sock_key nkey = {.tgid = tgid, .fd = ret};
+    sockets.update(&nkey, &copy);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_dup) { return enter_dup(args->fildes); }
+TRACEPOINT_PROBE(syscalls, sys_exit_dup) { return exit_dup(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_enter_dup2) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    if (!is_traced(tgid)) return 0;
+    if (args->oldfd != args->newfd) drop_socket(tgid, (u32)id, args->newfd);
+    return enter_dup(args->oldfd);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_dup2) { return exit_dup(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_enter_dup3) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    if (!is_traced(tgid)) return 0;
+    if (args->oldfd != args->newfd) drop_socket(tgid, (u32)id, args->newfd);
+    return enter_dup(args->oldfd);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_dup3) { return exit_dup(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_enter_fcntl) {
+    if (args->cmd != HT_F_DUPFD && args->cmd != HT_F_DUPFD_CLOEXEC) return 0;
+    return enter_dup(args->fd);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_fcntl) { return exit_dup(args->ret); }
+
+// ---- processes -------------------------------------------------------------------------
+
+TRACEPOINT_PROBE(sched, sched_process_fork) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    if (!is_traced(tgid)) return 0;
+    // Threads are forks too; userspace drops entries that turn out to be threads.
+    u32 child = args->child_pid;
+    u8 one = 1;
+    traced.update(&child, &one);
+    struct event *ev = start_event(HT_FORK, tgid, (u32)id, -1, bpf_ktime_get_ns());
+    if (!ev) return 0;
+    ev->aux = child;
+    submit_simple(ev);
+    return 0;
+}
+
+TRACEPOINT_PROBE(sched, sched_process_exit) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    u32 tid = (u32)id;
+    if (tid != tgid) {
+        traced.delete(&tid);  // a thread that fork tracing added
+        return 0;
+    }
+    if (!is_traced(tgid)) return 0;
+    traced.delete(&tgid);
+    struct event *ev = start_event(HT_EXIT, tgid, tid, -1, bpf_ktime_get_ns());
+    if (!ev) return 0;
+    submit_simple(ev);
+    return 0;
+}
+
+TRACEPOINT_PROBE(sched, sched_process_exec) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    if (!is_traced(tgid)) return 0;
+    struct event *ev = start_event(HT_EXEC, tgid, (u32)id, -1, bpf_ktime_get_ns());
+    if (!ev) return 0;
+    submit_simple(ev);
+    return 0;
+}

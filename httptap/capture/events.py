@@ -1,0 +1,113 @@
+"""Kernel events as plain Python objects (no bcc types), decoded from ring-buffer bytes.
+
+The layout mirrors ``struct event`` in bpf/capture.c.
+"""
+
+from __future__ import annotations
+
+import enum
+import socket
+import struct
+from dataclasses import dataclass
+
+# ts, gen, tgid, tid, fd, len, size, lost, kind, dir, flags, aux
+_HEADER = struct.Struct("<QQIIiIQQBBHI")
+HEADER_SIZE = _HEADER.size
+
+
+class Kind(enum.IntEnum):
+    DATA = 1
+    GAP = 2
+    CLOSE = 3
+    CONNECT = 4
+    ACCEPT = 5
+    FORK = 6
+    EXIT = 7
+    EXEC = 8
+
+
+class Dir(enum.IntEnum):
+    EGRESS = 0  # written by the traced process
+    INGRESS = 1  # read by the traced process
+
+
+class SockFlag(enum.IntFlag):
+    DISABLED = 1
+    CLIENT = 2
+    SERVER = 4
+    PREEXISTING = 8
+    SEEN = 16
+
+
+@dataclass(slots=True)
+class Event:
+    """One kernel event. ``data`` is what was copied; ``size`` the true byte count."""
+
+    kind: Kind
+    ts_ns: int
+    gen: int
+    pid: int
+    tid: int
+    fd: int
+    size: int
+    lost: int
+    direction: Dir | None
+    flags: SockFlag
+    aux: int
+    data: bytes
+
+    @property
+    def conn_key(self) -> tuple[int, int]:
+        """Connections are (tgid, generation): an fd number may be reused, a gen never."""
+        return (self.pid, self.gen)
+
+
+def decode(raw: bytes | memoryview) -> Event:
+    """Decode one ring-buffer record."""
+    ts, gen, tgid, tid, fd, length, size, lost, kind, direction, flags, aux = _HEADER.unpack_from(
+        raw
+    )
+    data = bytes(raw[HEADER_SIZE : HEADER_SIZE + length])
+    return Event(
+        kind=Kind(kind),
+        ts_ns=ts,
+        gen=gen,
+        pid=tgid,
+        tid=tid,
+        fd=fd,
+        size=size,
+        lost=lost,
+        direction=Dir(direction) if direction <= 1 else None,
+        flags=SockFlag(flags),
+        aux=aux,
+        data=data,
+    )
+
+
+def encode(ev: Event) -> bytes:
+    """Inverse of ``decode`` (for tests and recordings)."""
+    direction = 0xFF if ev.direction is None else int(ev.direction)
+    head = _HEADER.pack(
+        ev.ts_ns, ev.gen, ev.pid, ev.tid, ev.fd, len(ev.data), ev.size, ev.lost,
+        int(ev.kind), direction, int(ev.flags), ev.aux,
+    )
+    return head + ev.data
+
+
+def format_sockaddr(raw: bytes) -> str:
+    """``host:port`` of a struct sockaddr (IPv4/IPv6) or the path of a Unix one; "" if unknown."""
+    if len(raw) < 2:
+        return ""
+    family = int.from_bytes(raw[:2], "little")
+    if family == socket.AF_INET and len(raw) >= 8:
+        port = int.from_bytes(raw[2:4], "big")
+        return f"{socket.inet_ntop(socket.AF_INET, raw[4:8])}:{port}"
+    if family == socket.AF_INET6 and len(raw) >= 24:
+        port = int.from_bytes(raw[2:4], "big")
+        addr = socket.inet_ntop(socket.AF_INET6, raw[8:24])
+        if addr.startswith("::ffff:") and "." in addr:
+            return f"{addr[7:]}:{port}"
+        return f"[{addr}]:{port}"
+    if family == socket.AF_UNIX:
+        return raw[2:].split(b"\0", 1)[0].decode("utf-8", "replace")
+    return ""

@@ -1,0 +1,172 @@
+"""The bcc side: compile bpf/capture.c, fill its maps, poll its ring buffer.
+
+The only module that imports bcc. Everything it hands out is plain Python (``events.Event``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes as ct
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from importlib import resources
+from pathlib import Path
+
+from httptap.capture import kheaders
+from httptap.capture.events import SockFlag, decode
+
+CHUNK = 16 * 1024
+MAX_CHUNKS = 16  # 256 KiB copied per syscall; the rest of a call becomes a size-only gap
+
+
+class LoadError(Exception):
+    """The BPF program could not be loaded; ``remedy`` says what to do."""
+
+    def __init__(self, message: str, remedy: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.remedy = remedy
+
+
+def _source() -> str:
+    local = Path(__file__).resolve().parents[2] / "bpf" / "capture.c"
+    if local.exists():
+        return local.read_text()
+    return resources.files("httptap.bpf").joinpath("capture.c").read_text()
+
+
+def _possible_cpus() -> int:
+    try:
+        text = Path("/sys/devices/system/cpu/possible").read_text().strip()
+        return int(text.split("-")[-1]) + 1
+    except (OSError, ValueError):
+        return os.cpu_count() or 1
+
+
+class _SockKey(ct.Structure):
+    _fields_ = [("tgid", ct.c_uint32), ("fd", ct.c_uint32)]
+
+
+class _SockVal(ct.Structure):
+    _fields_ = [
+        ("gen", ct.c_uint64),
+        ("flags", ct.c_uint32),
+        ("pad", ct.c_uint32),
+        ("lost", ct.c_uint64 * 2),
+    ]
+
+
+class Program:
+    """The loaded program. Not thread-safe: use it from the engine thread only."""
+
+    def __init__(self, *, ring_kib: int = 8 * 1024, on_event: Callable[[object], None]) -> None:
+        try:
+            from bcc import BPF  # type: ignore[import-not-found]
+        except ImportError as exc:
+            raise LoadError(
+                "bcc is not importable", "install Debian's python3-bpfcc (make install)"
+            ) from exc
+        self.headers = kheaders.configure_bcc()
+        pages = 1
+        while pages * 4 < ring_kib:
+            pages *= 2
+        cflags = [
+            f"-DHT_CHUNK={CHUNK}",
+            f"-DHT_MAX_CHUNKS={MAX_CHUNKS}",
+            f"-DHT_RING_PAGES={pages}",
+            f"-DHT_NCPU={_possible_cpus()}",
+            "-Wno-macro-redefined",
+        ]
+        with tempfile.TemporaryFile() as log:
+            try:
+                with _stderr_to(log.fileno()):
+                    self._bpf = BPF(text=_source(), cflags=cflags)
+            except Exception as exc:
+                log.seek(0)
+                errors = [ln for ln in log.read().decode("utf-8", "replace").splitlines()
+                          if "error" in ln.lower()]
+                detail = "; ".join(errors[-3:]) or str(exc)
+                raise LoadError(
+                    f"could not load the BPF program: {detail}",
+                    "run `httptap doctor` to see what this machine lacks",
+                ) from exc
+        self._on_event = on_event
+        self._traced = self._bpf["traced"]
+        self._sockets = self._bpf["sockets"]
+        self._lost = self._bpf["lost"]
+
+        def _callback(_ctx: object, data: int, size: int) -> None:
+            on_event(decode(ct.string_at(data, size)))
+
+        self._callback = _callback  # keep a reference: ctypes calls it from C
+        self._bpf["events"].open_ring_buffer(_callback)
+        self.closed = False
+
+    # -- traced processes and sockets ------------------------------------------------------
+
+    def trace_pid(self, pid: int) -> None:
+        self._traced[ct.c_uint32(pid)] = ct.c_uint8(1)
+
+    def untrace_pid(self, pid: int) -> None:
+        with contextlib.suppress(KeyError):
+            del self._traced[ct.c_uint32(pid)]
+
+    def add_socket(self, pid: int, fd: int, gen: int, flags: SockFlag) -> None:
+        """List an fd found in /proc; an entry the kernel already made is kept."""
+        key = _SockKey(pid, fd)
+        if key in self._sockets:
+            return
+        self._sockets[key] = _SockVal(gen, int(flags), 0, (ct.c_uint64 * 2)(0, 0))
+
+    def disable_socket(self, pid: int, fd: int, gen: int) -> bool:
+        """Stop copying data of the connection (pid, fd, gen); False if the fd moved on."""
+        key = _SockKey(pid, fd)
+        try:
+            val = self._sockets[key]
+        except KeyError:
+            return False
+        if val.gen != gen:
+            return False
+        val.flags |= int(SockFlag.DISABLED)
+        self._sockets[key] = val
+        return True
+
+    def forget_pid(self, pid: int) -> None:
+        """Drop every socket entry of ``pid`` (it exited or exec'd)."""
+        stale = [k for k in self._sockets if k.tgid == pid]
+        for k in stale:
+            with contextlib.suppress(KeyError):
+                del self._sockets[k]
+
+    def lost(self) -> tuple[int, int]:
+        """(events, bytes) the kernel could not deliver, summed over CPUs."""
+        events = sum(self._lost[ct.c_int(0)])
+        nbytes = sum(self._lost[ct.c_int(1)])
+        return int(events), int(nbytes)
+
+    # -- running ---------------------------------------------------------------------------
+
+    def poll(self, timeout_ms: int) -> None:
+        self._bpf.ring_buffer_poll(timeout_ms)
+
+    def consume(self) -> None:
+        self._bpf.ring_buffer_consume()
+
+    def close(self) -> None:
+        """Detach every probe and free the maps; idempotent."""
+        if not self.closed:
+            self.closed = True
+            self._bpf.cleanup()
+
+
+@contextlib.contextmanager
+def _stderr_to(fd: int) -> Iterator[None]:
+    """Keep clang's warnings about the kernel headers off the user's terminal."""
+    saved = os.dup(2)
+    os.dup2(fd, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
