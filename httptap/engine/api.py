@@ -100,6 +100,10 @@ class Capture:
         """The latest totals."""
         return self._stats
 
+    def request_stop(self) -> None:
+        """Ask the capture to end without waiting (safe from signal handlers)."""
+        self._stop.set()
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop capturing, detach everything, flush what is pending; idempotent."""
         self._stop.set()

@@ -1,0 +1,60 @@
+"""``httptap demo``: start the bundled demo service and attach to its client."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from httptap.cli.main import Environment
+
+
+def _parser() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(
+        prog="httptap demo",
+        description="Start a small demo service (an HTTP server and a client that keeps "
+        "calling it) and attach httptap to the client. Ctrl-C ends all of it.",
+        epilog="examples:\n  httptap demo\n  httptap demo --jsonl\n  httptap demo --duration 10",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def main(argv: Sequence[str], env: Environment) -> int:
+    from httptap.cli.main import main as cli_main
+
+    p = _parser()
+    p.add_argument("--interval", type=float, default=0.5, help="seconds between client calls")
+    try:
+        args, rest = p.parse_known_args(list(argv))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if os.geteuid() != 0:
+        env.stderr.write("httptap demo: attaching needs root; run `sudo make demo`\n")
+        return 1
+    py = sys.executable
+    server = subprocess.Popen([py, "-m", "httptap.demo.server"], stdout=subprocess.PIPE,
+                              text=True, start_new_session=True)
+    client = None
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        client = subprocess.Popen(
+            [py, "-m", "httptap.demo.client", "--port", str(port),
+             "--interval", str(args.interval)],
+            start_new_session=True,
+        )
+        env.stderr.write(f"httptap demo: server on 127.0.0.1:{port} (PID {server.pid}), "
+                         f"client PID {client.pid}\n")
+        return cli_main(["--pid", str(client.pid), *rest], env)
+    finally:
+        for proc in (client, server):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()

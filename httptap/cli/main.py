@@ -1,0 +1,320 @@
+"""``httptap``: attach to a process and print its HTTP exchanges.
+
+Like httpie, the command takes an injected ``Environment`` (streams, tty, signals, how to open
+a capture) so tests can run it in-process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from httptap import contract
+from httptap.cli.lines import format_line, human_size
+from httptap.engine.api import Capture, CaptureError, CaptureOptions, ReplayCapture, open_capture
+from httptap.model import Exchange
+from httptap.records import Completed, Error, Lost, ProcessExit, Ready, Stats
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+EXAMPLES = """\
+examples:
+  httptap --pid 1234                      one line per exchange, live
+  httptap --pid 1234 --jsonl | jq .url    the JSON-lines contract (v1)
+  httptap --pid 1234 --pid 5678           several processes at once
+  httptap --pid 1234 --duration 30 --save run.har
+  httptap --pid 1234 --filter 'status>=500 or latency>200ms'
+  httptap --open run.har                  look at a saved session (no root)
+  httptap doctor                          what this machine lacks, and how to fix it
+  httptap demo                            a bundled service, attached
+"""
+
+
+@dataclass
+class Environment:
+    """Everything the CLI touches outside itself."""
+
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    stdout_isatty: bool = field(default_factory=lambda: sys.stdout.isatty())
+    columns: int = field(default_factory=lambda: _terminal_columns())
+    install_signals: bool = True
+    open_capture: Callable[[Sequence[int], CaptureOptions], Capture] = open_capture
+
+
+def _terminal_columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else 80
+    except OSError:
+        return 80
+
+
+def _size(text: str) -> int:
+    units = {"k": 1024, "m": 1024 * 1024}
+    t = text.strip().lower().removesuffix("b").removesuffix("i")
+    mult = units.get(t[-1:], 1)
+    if t[-1:] in units:
+        t = t[:-1]
+    try:
+        value = int(float(t) * mult)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 65536, 64k, 1M)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def _pid(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a PID: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a PID: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="httptap",
+        description="See the HTTP/1.1, HTTP/2 and gRPC exchanges of a running process, live "
+        "(eBPF: no proxy, no certificates, no restart).",
+        epilog=EXAMPLES + "\nsubcommands: doctor [--pid N], demo (see `httptap doctor --help`)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--pid", "-p", type=_pid, action="append", default=[], metavar="PID",
+                   help="process to attach to (repeat for several); its children are followed")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--jsonl", action="store_true",
+                     help="print one JSON object per exchange (the v1 contract)")
+    out.add_argument("--plain", action="store_true", help="print one line per exchange")
+    p.add_argument("--duration", type=_positive_float, metavar="SECONDS",
+                   help="stop after this many seconds")
+    p.add_argument("--count", type=int, metavar="N", help="stop after N exchanges")
+    p.add_argument("--body-limit", type=_size, default=64 * 1024, metavar="BYTES",
+                   help="bytes of each body kept and shown (default 64k; true sizes always kept)")
+    p.add_argument("--ring-kib", type=int, default=8 * 1024, metavar="KIB",
+                   help="kernel ring buffer size in KiB (default 8192)")
+    p.add_argument("--filter", "-f", metavar="EXPR", default="",
+                   help="show only exchanges matching EXPR (see --help-filter)")
+    p.add_argument("--help-filter", action="store_true", help="describe the filter language")
+    p.add_argument("--save", metavar="FILE.har", help="also write the exchanges to a HAR file")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --save file")
+    p.add_argument("--open", metavar="FILE", help="show a saved session (.har or .jsonl)")
+    p.add_argument("--show-secrets", action="store_true",
+                   help="do not mask Authorization, Cookie and similar values")
+    p.add_argument("--helper", action="store_true",
+                   help="capture through httptap-helper even when running as root")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    env = env or Environment()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "doctor":
+        from httptap.cli.doctor import main as doctor_main
+
+        return doctor_main(argv[1:], env)
+    if argv and argv[0] == "demo":
+        from httptap.cli.demo import main as demo_main
+
+        return demo_main(argv[1:], env)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if args.help_filter:
+        from httptap.filter import help_text
+
+        env.stdout.write(help_text().rstrip() + "\n")
+        return EXIT_OK
+    if bool(args.pid) == bool(args.open):
+        parser.print_usage(env.stderr)
+        env.stderr.write("httptap: error: give --pid PID (to capture) or --open FILE\n")
+        return EXIT_USAGE
+    if args.count is not None and args.count <= 0:
+        env.stderr.write("httptap: error: --count must be positive\n")
+        return EXIT_USAGE
+    try:
+        from httptap.filter import FilterError, compile_filter
+
+        flt = compile_filter(args.filter)
+    except FilterError as exc:
+        env.stderr.write(f"httptap: {exc}\n")
+        return EXIT_USAGE
+    return _Run(args, env, flt).run()
+
+
+class _Run:
+    """One capture (or replay) printed until it ends."""
+
+    def __init__(self, args: argparse.Namespace, env: Environment, flt: Any) -> None:
+        self.args = args
+        self.env = env
+        self.filter = flt
+        self.shown = 0
+        self.stats = Stats()
+        self.lost = 0
+        self.har: Any = None
+        self.stopping = False
+        self.error: Error | None = None
+
+    def run(self) -> int:
+        args, env = self.args, self.env
+        if args.save:
+            from httptap.export.har import HarWriter
+
+            try:
+                self.har = HarWriter(args.save, force=args.force)
+            except (FileExistsError, OSError) as exc:
+                env.stderr.write(f"httptap: {exc}\n")
+                return EXIT_USAGE
+        try:
+            capture = self._open()
+        except CaptureError as exc:
+            env.stderr.write(f"httptap: {exc.message}\n")
+            if exc.remedy:
+                env.stderr.write(f"httptap: {exc.remedy}\n")
+            self._close_har()
+            return EXIT_FAILED
+        restore = self._install_signals(capture)
+        try:
+            self._loop(capture)
+        finally:
+            capture.stop()
+            for rec in capture.records(timeout=0):
+                self._handle(rec)
+            restore()
+            self._close_har()
+        self._totals()
+        if self.error is not None and self.shown == 0 and not args.open:
+            return EXIT_FAILED
+        return EXIT_OK
+
+    def _open(self) -> Capture:
+        args = self.args
+        if args.open:
+            from httptap.export.session import SessionError, load_session
+
+            try:
+                exchanges = load_session(args.open)
+            except (SessionError, OSError) as exc:
+                raise CaptureError(str(exc), "") from exc
+            return ReplayCapture(exchanges).start()
+        options = CaptureOptions(
+            body_limit=args.body_limit,
+            ring_kib=args.ring_kib,
+            show_secrets=args.show_secrets,
+            use_helper=True if args.helper else None,
+        )
+        return self.env.open_capture(args.pid, options)
+
+    def _install_signals(self, capture: Capture) -> Callable[[], None]:
+        if not self.env.install_signals:
+            return lambda: None
+
+        def handler(_signum: int, _frame: object) -> None:
+            self.stopping = True
+            capture.request_stop()
+
+        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+
+        def restore() -> None:
+            for s, h in old.items():
+                signal.signal(s, h)
+
+        return restore
+
+    def _loop(self, capture: Capture) -> None:
+        args = self.args
+        deadline = time.monotonic() + args.duration if args.duration else None
+        while not self.stopping:
+            timeout = 0.2
+            for rec in capture.records(timeout=timeout):
+                self._handle(rec)
+                if self._done(deadline):
+                    return
+                if self.stopping:
+                    return
+            if not capture.running:
+                return
+            if self._done(deadline):
+                return
+
+    def _done(self, deadline: float | None) -> bool:
+        if self.args.count is not None and self.shown >= self.args.count:
+            return True
+        return deadline is not None and time.monotonic() >= deadline
+
+    def _handle(self, rec: object) -> None:
+        env = self.env
+        if isinstance(rec, Completed):
+            self._show(rec.exchange)
+        elif isinstance(rec, Ready):
+            env.stderr.write(f"httptap: {rec.message} (Ctrl-C to stop)\n")
+            env.stderr.flush()
+        elif isinstance(rec, Stats):
+            self.stats = rec
+        elif isinstance(rec, Lost):
+            self.lost += rec.count
+        elif isinstance(rec, ProcessExit):
+            more = f"; {rec.remaining} traced process(es) live on" if rec.remaining else ""
+            env.stderr.write(f"httptap: process {rec.pid} exited{more}\n")
+        elif isinstance(rec, Error):
+            self.error = rec
+            env.stderr.write(f"httptap: {rec.message}\n")
+            if rec.remedy:
+                env.stderr.write(f"httptap: {rec.remedy}\n")
+
+    def _show(self, ex: Exchange) -> None:
+        if self.args.count is not None and self.shown >= self.args.count:
+            return
+        if not self.filter.matches(ex):
+            return
+        self.shown += 1
+        env = self.env
+        if self.har is not None:
+            self.har.add(ex)
+        if self.args.jsonl:
+            env.stdout.write(json.dumps(contract.to_dict(ex), ensure_ascii=False) + "\n")
+        else:
+            env.stdout.write(format_line(ex, env.columns if env.stdout_isatty else 80) + "\n")
+        env.stdout.flush()
+
+    def _close_har(self) -> None:
+        if self.har is not None:
+            self.har.close()
+            self.har = None
+
+    def _totals(self) -> None:
+        s = self.stats
+        lost = max(self.lost, s.lost)
+        self.env.stderr.write(
+            f"httptap: {self.shown} exchange(s) shown, {s.exchanges} captured, "
+            f"{human_size(s.bytes)}, {s.connections} connection(s), {lost} lost event(s)\n"
+        )
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""The capture engine running bcc in this process (needs root or CAP_BPF + CAP_PERFMON)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+
+from httptap.capture import procfs
+from httptap.capture.events import Event, Kind, SockFlag
+from httptap.engine.api import Capture, CaptureError, CaptureOptions
+from httptap.model import Exchange
+from httptap.records import Completed, Lost, Pending, ProcessExit, Ready, Record, Stats
+from httptap.streams import StreamTable
+
+_POLL_MS = 50
+_NOTE_UNANSWERED = "no response before capture ended"
+
+
+class _Resolver:
+    """Socket addresses from /proc, with the per-process socket table cached."""
+
+    def __init__(self) -> None:
+        self._tables: dict[int, tuple[float, dict[int, procfs.SocketInfo]]] = {}
+
+    def __call__(self, pid: int, fd: int) -> tuple[str, str]:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            return "", ""
+        if not target.startswith("socket:["):
+            return "", ""
+        inode = int(target[8:-1])
+        cached = self._tables.get(pid)
+        info = cached[1].get(inode) if cached else None
+        if info is None and (cached is None or time.monotonic() - cached[0] > 0.05):
+            table = procfs.socket_table(pid)
+            self._tables[pid] = (time.monotonic(), table)
+            info = table.get(inode)
+        if info is None:
+            return "", ""
+        return info.local, info.remote
+
+    def forget(self, pid: int) -> None:
+        self._tables.pop(pid, None)
+
+
+class InProcessCapture(Capture):
+    """Loads the BPF program here and turns its events into records on the engine thread."""
+
+    def __init__(self, pids: Sequence[int], options: CaptureOptions) -> None:
+        super().__init__()
+        self.pids = list(dict.fromkeys(pids))
+        self.options = options
+        self._program = None  # httptap.capture.loader.Program, once attached
+        self._alive: set[int] = set()
+        self._events: list[Event] = []
+        self._resolver = _Resolver()
+        self._streams = StreamTable(
+            body_limit=options.body_limit,
+            resolve=self._resolver,
+            clock_offset_ns=time.time_ns() - time.monotonic_ns(),
+        )
+        self._open: dict[str, Exchange] = {}
+        self._lost_seen = 0
+        self._mask = None
+        if not options.show_secrets:
+            from httptap.secrets import mask_exchange
+
+            self._mask = mask_exchange
+        self.attach_seconds = 0.0
+        self.headers_message = ""
+
+    # -- attach ----------------------------------------------------------------------------
+
+    def attach(self) -> None:
+        """Load the probes and list the targets' sockets; raises CaptureError."""
+        if not self.pids:
+            raise CaptureError("no PID given", "pass --pid PID")
+        for pid in self.pids:
+            if pid <= 0 or not procfs.exists(pid):
+                raise CaptureError(f"no process with PID {pid}", "check the PID with `ps`")
+            if procfs.tgid_of(pid) not in (pid, None):
+                raise CaptureError(
+                    f"PID {pid} is a thread of process {procfs.tgid_of(pid)}",
+                    f"attach to the process: --pid {procfs.tgid_of(pid)}",
+                )
+        if os.geteuid() != 0 and not _has_bpf_caps():
+            raise CaptureError(
+                "attaching needs root (or CAP_BPF and CAP_PERFMON)",
+                "run with sudo, or use the helper (see README: httptap-helper)",
+            )
+        from httptap.capture.loader import LoadError, Program
+
+        started = time.monotonic()
+        try:
+            self._program = Program(ring_kib=self.options.ring_kib, on_event=self._events.append)
+        except LoadError as exc:
+            raise CaptureError(exc.message, exc.remedy) from exc
+        self.headers_message = self._program.headers.message
+        try:
+            for pid in self.pids:
+                for p in [pid, *procfs.descendants(pid)]:
+                    self._trace(p)
+            gone = [p for p in self.pids if not procfs.exists(p)]
+            if gone:
+                raise CaptureError(
+                    f"PID {gone[0]} exited while httptap attached", "start it again and retry"
+                )
+        except BaseException:
+            self._program.close()
+            raise
+        self.attach_seconds = time.monotonic() - started
+
+    def _trace(self, pid: int) -> None:
+        program = self._program
+        assert program is not None
+        program.trace_pid(pid)
+        self._alive.add(pid)
+        # Listed after the pid is traced, so a socket made in between is listed by the kernel.
+        for i, (fd, _inode) in enumerate(procfs.socket_fds(pid)):
+            program.add_socket(pid, fd, time.monotonic_ns() + i, SockFlag.PREEXISTING)
+
+    # -- the engine loop -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        program = self._program
+        assert program is not None
+        try:
+            pids = ", ".join(map(str, self.pids))
+            self._emit([Ready(sorted(self._alive), f"attached to PID {pids}")])
+            next_stats = time.monotonic() + self.options.stats_interval
+            while not self._stop.is_set() and self._alive:
+                program.poll(_POLL_MS)
+                out = self._drain()
+                now = time.monotonic()
+                if now >= next_stats:
+                    next_stats = now + self.options.stats_interval
+                    out.extend(self._lost_and_stats())
+                self._emit(out)
+            program.consume()
+            out = self._drain()
+            out.extend(self._finish(self._streams.close_all(time.monotonic_ns())))
+            out.extend(self._lost_and_stats())
+            self._emit(out)
+        finally:
+            program.close()
+
+    def _drain(self) -> list[Record]:
+        events, self._events[:] = list(self._events), []
+        out: list[Record] = []
+        streams = self._streams
+        program = self._program
+        assert program is not None
+        for ev in events:
+            kind = ev.kind
+            if kind is Kind.FORK:
+                self._on_fork(ev.aux)
+            elif kind is Kind.EXIT:
+                out.extend(self._finish(streams.close_pid(ev.pid, ev.ts_ns)))
+                self._alive.discard(ev.pid)
+                program.forget_pid(ev.pid)
+                self._resolver.forget(ev.pid)
+                out.append(ProcessExit(ev.pid, remaining=len(self._alive)))
+            elif kind is Kind.EXEC:
+                out.extend(self._finish(streams.close_pid(ev.pid, ev.ts_ns)))
+                program.forget_pid(ev.pid)
+                self._resolver.forget(ev.pid)
+                self._trace(ev.pid)
+            else:
+                out.extend(streams.handle(ev))
+        for pid, fd, gen in streams.take_disabled():
+            program.disable_socket(pid, fd, gen)
+        return self._publish(out)
+
+    def _on_fork(self, child: int) -> None:
+        program = self._program
+        assert program is not None
+        tgid = procfs.tgid_of(child)
+        if tgid == child:
+            self._trace(child)
+        else:
+            program.untrace_pid(child)  # a thread (or already gone)
+
+    def _publish(self, records: list[Record]) -> list[Record]:
+        """Mask secrets at the source and keep one Pending per exchange per batch."""
+        out: list[Record] = []
+        last_pending: dict[str, int] = {}
+        for rec in records:
+            if isinstance(rec, Pending | Completed):
+                ex = rec.exchange
+                if self._mask is not None:
+                    self._mask(ex)
+                if isinstance(rec, Pending):
+                    self._open[ex.id] = ex
+                    if ex.id in last_pending:
+                        out[last_pending[ex.id]] = rec
+                        continue
+                    last_pending[ex.id] = len(out)
+                else:
+                    self._open.pop(ex.id, None)
+            out.append(rec)
+        return out
+
+    def _finish(self, records: list[Record]) -> list[Record]:
+        for rec in records:
+            if isinstance(rec, Completed) and not rec.exchange.complete:
+                rec.exchange.note(_NOTE_UNANSWERED)
+        return self._publish(records)
+
+    def _lost_and_stats(self) -> list[Record]:
+        program = self._program
+        assert program is not None
+        out: list[Record] = []
+        lost_events, _lost_bytes = program.lost()
+        if lost_events > self._lost_seen:
+            out.append(Lost(lost_events - self._lost_seen))
+            self._lost_seen = lost_events
+        s = self._streams.stats
+        out.append(
+            Stats(
+                events=s.events,
+                bytes=s.bytes,
+                lost=lost_events,
+                connections=s.connections,
+                exchanges=s.exchanges,
+                pending=len(self._open),
+                not_http=s.not_http,
+            )
+        )
+        return out
+
+
+def _has_bpf_caps() -> bool:
+    """CAP_BPF (39) and CAP_PERFMON (38) in the effective set."""
+    try:
+        with open("/proc/self/status") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return False
+    for line in lines:
+        if line.startswith("CapEff:"):
+            caps = int(line.split()[1], 16)
+            return bool(caps & (1 << 39)) and bool(caps & (1 << 38))
+    return False

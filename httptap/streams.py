@@ -1,0 +1,365 @@
+"""Connections: kernel events in, exchange records out (sans-IO).
+
+Per connection, keyed by (pid, generation) so a reused fd never inherits an old verdict:
+ordering, gaps, protocol detection (both directions, a few chunks, before judging), role,
+and the parser. Nothing here touches bcc, /proc or threads: address lookup and the kernel
+switch-off are requests the engine carries out (``resolve`` callable, ``take_disabled``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from httptap.capture.events import Dir, Event, Kind, SockFlag, format_sockaddr
+from httptap.model import Body, Connection, Exchange, Proto, Request, Response, Role, Timings
+from httptap.protocols.base import (
+    Direction,
+    ExchangeDone,
+    ExchangePending,
+    ParseFailed,
+    ParserEvent,
+    ProtocolParser,
+    Upgraded,
+)
+from httptap.protocols.sniff import Sniff, sniff
+from httptap.records import Completed, Pending, Record
+
+Resolver = Callable[[int, int], tuple[str, str]]
+
+#: chunks looked at before a new connection is judged not to be HTTP
+_SNIFF_CHUNKS = 4
+#: chunks skipped on a connection joined mid-stream before giving up on it
+_MIDSTREAM_CHUNKS = 64
+_SNIFF_BYTES = 64
+NOTE_MIDSTREAM = "joined mid-connection"
+
+
+class _State(enum.Enum):
+    SNIFFING = 1
+    PARSING = 2
+    OFF = 3
+
+
+@dataclass(slots=True)
+class _Conn:
+    key: tuple[int, int]
+    fd: int
+    connection: Connection
+    midstream: bool
+    state: _State = _State.SNIFFING
+    parser: ProtocolParser | None = None
+    #: events held back while sniffing: (dir, data or None for a gap, size, ts)
+    held: list[tuple[Dir, bytes | None, int, int]] = field(default_factory=list)
+    heads: dict[Dir, bytes] = field(default_factory=dict)
+    verdicts: dict[Dir, Sniff] = field(default_factory=dict)
+    chunks: int = 0
+    resolved: bool = False
+
+
+@dataclass(slots=True)
+class StreamStats:
+    events: int = 0
+    bytes: int = 0
+    lost_bytes: int = 0
+    connections: int = 0
+    exchanges: int = 0
+    not_http: int = 0
+
+
+class StreamTable:
+    """Every traced connection, fed kernel events in ring-buffer order."""
+
+    def __init__(
+        self,
+        *,
+        body_limit: int = 64 * 1024,
+        resolve: Resolver | None = None,
+        clock_offset_ns: int = 0,
+    ) -> None:
+        self.body_limit = body_limit
+        self._resolve = resolve
+        self._offset = clock_offset_ns
+        self._conns: dict[tuple[int, int], _Conn] = {}
+        self._disabled: list[tuple[int, int, int]] = []
+        self._next_id = 0
+        self._pending: dict[int, Exchange] = {}  # id(exchange) -> exchange, still open
+        self.stats = StreamStats()
+
+    # -- input -----------------------------------------------------------------------------
+
+    def handle(self, ev: Event) -> list[Record]:
+        """Feed one kernel event; returns the records it completes."""
+        st = self.stats
+        st.events += 1
+        kind = ev.kind
+        if kind is Kind.DATA or kind is Kind.GAP:
+            st.bytes += ev.size
+            conn = self._conn(ev)
+            if ev.lost:
+                st.lost_bytes += ev.lost
+            if conn.state is _State.OFF:
+                return []
+            assert ev.direction is not None
+            conn.connection.tid = ev.tid
+            if conn.state is _State.SNIFFING:
+                return self._sniff(conn, ev)
+            out: list[Record] = []
+            if ev.lost:
+                self._run(conn, conn.parser.gap(self._dir(conn, ev.direction), ev.lost, ev.ts_ns),
+                          out)  # type: ignore[union-attr]
+            self._feed(conn, ev.direction, ev.data if kind is Kind.DATA else None, ev.size,
+                       ev.ts_ns, out)
+            return out
+        if kind is Kind.CONNECT or kind is Kind.ACCEPT:
+            conn = self._conn(ev)
+            addr = format_sockaddr(ev.data)
+            if addr:
+                conn.connection.remote = addr
+            conn.connection.role = Role.CLIENT if kind is Kind.CONNECT else Role.SERVER
+            return []
+        if kind is Kind.CLOSE:
+            return self.close_connection(ev.conn_key, ev.ts_ns)
+        return []
+
+    def close_connection(self, key: tuple[int, int], ts_ns: int) -> list[Record]:
+        conn = self._conns.pop(key, None)
+        if conn is None or conn.parser is None or conn.state is not _State.PARSING:
+            return []
+        out: list[Record] = []
+        self._run(conn, conn.parser.close(ts_ns), out)
+        return out
+
+    def close_pid(self, pid: int, ts_ns: int) -> list[Record]:
+        """The process exited: flush each of its connections."""
+        out: list[Record] = []
+        for key in [k for k in self._conns if k[0] == pid]:
+            out.extend(self.close_connection(key, ts_ns))
+        return out
+
+    def close_all(self, ts_ns: int) -> list[Record]:
+        out: list[Record] = []
+        for key in list(self._conns):
+            out.extend(self.close_connection(key, ts_ns))
+        return out
+
+    def take_disabled(self) -> list[tuple[int, int, int]]:
+        """(pid, fd, gen) of connections judged not HTTP since the last call."""
+        out, self._disabled = self._disabled, []
+        return out
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._conns)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _conn(self, ev: Event) -> _Conn:
+        conn = self._conns.get(ev.conn_key)
+        if conn is None:
+            role = Role.UNKNOWN
+            if ev.flags & SockFlag.CLIENT:
+                role = Role.CLIENT
+            elif ev.flags & SockFlag.SERVER:
+                role = Role.SERVER
+            conn = _Conn(
+                key=ev.conn_key,
+                fd=ev.fd,
+                connection=Connection(pid=ev.pid, tid=ev.tid, fd=ev.fd, role=role),
+                midstream=bool(ev.flags & SockFlag.PREEXISTING),
+            )
+            self._conns[ev.conn_key] = conn
+            self.stats.connections += 1
+        if not conn.resolved and self._resolve is not None and ev.kind is Kind.DATA:
+            conn.resolved = True
+            local, remote = self._resolve(ev.pid, ev.fd)
+            if local:
+                conn.connection.local = local
+            if remote and not conn.connection.remote:
+                conn.connection.remote = remote
+        return conn
+
+    def _dir(self, conn: _Conn, d: Dir) -> Direction:
+        client = conn.connection.role is not Role.SERVER
+        if (d is Dir.EGRESS) == client:
+            return Direction.REQUEST
+        return Direction.RESPONSE
+
+    def _sniff(self, conn: _Conn, ev: Event) -> list[Record]:
+        assert ev.direction is not None
+        d = ev.direction
+        data = ev.data if ev.kind is Kind.DATA else None
+        conn.chunks += 1
+        if data is None:
+            conn.held.append((d, None, ev.size, ev.ts_ns))
+            return []
+        if conn.midstream:
+            # Mid-stream, each chunk either starts a message or is the tail of an old one.
+            verdict = sniff(data[:_SNIFF_BYTES])
+        else:
+            head = conn.heads.get(d, b"")
+            if len(head) < _SNIFF_BYTES:
+                conn.heads[d] = head + data[: _SNIFF_BYTES - len(head)]
+            verdict = sniff(conn.heads[d])
+        conn.verdicts[d] = verdict
+        conn.held.append((d, data, ev.size, ev.ts_ns))
+        decided = self._decide(conn, d, verdict)
+        if decided is None:
+            return []
+        if decided is False:
+            self._switch_off(conn, not_http=verdict is not Sniff.TLS)
+            return []
+        out: list[Record] = []
+        held, conn.held = conn.held, []
+        for hd, hdata, hsize, hts in held:
+            if conn.state is not _State.PARSING:
+                break
+            self._feed(conn, hd, hdata, hsize, hts, out)
+        return out
+
+    def _decide(self, conn: _Conn, d: Dir, verdict: Sniff) -> bool | None:
+        """True: parser made; False: not HTTP; None: look at more."""
+        role = conn.connection.role
+        egress = d is Dir.EGRESS
+        proto: Proto | None = None
+        if verdict is Sniff.HTTP1_REQUEST or verdict is Sniff.H2_PREFACE:
+            if role is Role.UNKNOWN:
+                role = Role.CLIENT if egress else Role.SERVER
+            proto = Proto.HTTP1 if verdict is Sniff.HTTP1_REQUEST else Proto.H2
+        elif verdict is Sniff.HTTP1_RESPONSE:
+            if role is Role.UNKNOWN:
+                role = Role.SERVER if egress else Role.CLIENT
+            proto = Proto.HTTP1
+        elif verdict is Sniff.H2_FRAMES and not conn.midstream:
+            # Frames with no preface first: the server speaking first (SETTINGS).
+            if role is Role.UNKNOWN:
+                role = Role.SERVER if egress else Role.CLIENT
+            proto = Proto.H2
+        elif verdict is Sniff.TLS:
+            # Ciphertext: plaintext comes from the TLS probes, never judge by it.
+            return False
+        if proto is not None:
+            conn.connection.role = role
+            conn.connection.protocol = proto
+            parser = _make_parser(proto, conn.connection, self.body_limit, conn.midstream)
+            if parser is None:
+                return False
+            conn.parser = parser
+            conn.state = _State.PARSING
+            if conn.midstream:
+                # drop what came before the first message boundary
+                conn.held = [h for h in conn.held if h[0] is d and h[1] is not None][-1:]
+            return True
+        if conn.midstream:
+            if conn.chunks >= _MIDSTREAM_CHUNKS:
+                return False
+            conn.held.clear()  # the tail of a message from before attach
+            return None
+        if verdict is Sniff.NEED_MORE:
+            return False if conn.chunks >= _SNIFF_CHUNKS * 4 else None
+        # UNKNOWN: judged only after both directions spoke, or after a few chunks
+        other = conn.verdicts.get(Dir.INGRESS if egress else Dir.EGRESS)
+        if other is not None and other is not Sniff.NEED_MORE:
+            return False
+        return False if conn.chunks >= _SNIFF_CHUNKS else None
+
+    def _switch_off(self, conn: _Conn, *, not_http: bool) -> None:
+        conn.state = _State.OFF
+        conn.held.clear()
+        conn.parser = None
+        if not_http:
+            self.stats.not_http += 1
+        self._disabled.append((conn.key[0], conn.fd, conn.key[1]))
+
+    def _feed(self, conn: _Conn, d: Dir, data: bytes | None, size: int, ts: int,
+              out: list[Record]) -> None:
+        parser = conn.parser
+        if parser is None:
+            return
+        direction = self._dir(conn, d)
+        if data is None:
+            events = parser.gap(direction, size, ts)
+        else:
+            events = parser.feed(direction, data, ts)
+        self._run(conn, events, out)
+
+    def _run(self, conn: _Conn, events: list[ParserEvent], out: list[Record]) -> None:
+        for pe in events:
+            if isinstance(pe, ExchangePending):
+                ex = self._label(conn, pe.exchange)
+                out.append(Pending(snapshot(ex)))
+            elif isinstance(pe, ExchangeDone):
+                ex = self._label(conn, pe.exchange)
+                self.stats.exchanges += 1
+                out.append(Completed(ex))
+            elif isinstance(pe, ParseFailed):
+                self._switch_off(conn, not_http=True)
+                return
+            elif isinstance(pe, Upgraded):
+                self._upgrade(conn, pe, out)
+                return
+
+    def _upgrade(self, conn: _Conn, up: Upgraded, out: list[Record]) -> None:
+        if up.protocol == "h2c":
+            parser = _make_parser(Proto.H2, conn.connection, self.body_limit, False, upgraded=True)
+            if parser is not None:
+                conn.connection.protocol = Proto.H2
+                conn.parser = parser
+                for direction, data in up.leftover.items():
+                    if data:
+                        self._run(conn, parser.feed(direction, data, 0), out)
+                return
+        self._switch_off(conn, not_http=False)
+
+    def _label(self, conn: _Conn, ex: Exchange) -> Exchange:
+        if not ex.id:
+            self._next_id += 1
+            ex.id = str(self._next_id)
+        if ex.wall_start is None and ex.timings.request_start is not None:
+            ex.wall_start = (ex.timings.request_start + self._offset) / 1e9
+        return ex
+
+
+def snapshot(ex: Exchange) -> Exchange:
+    """A copy of ``ex`` that later parsing will not change (for Pending records)."""
+    req = ex.request
+    resp = ex.response
+    return Exchange(
+        id=ex.id,
+        connection=ex.connection,
+        request=Request(
+            method=req.method, scheme=req.scheme, authority=req.authority, path=req.path,
+            http_version=req.http_version, headers=list(req.headers),
+            body=Body(req.body.data, req.body.size, req.body.truncated),
+            trailers=list(req.trailers),
+        ),
+        response=None if resp is None else Response(
+            status=resp.status, reason=resp.reason, http_version=resp.http_version,
+            headers=list(resp.headers),
+            body=Body(resp.body.data, resp.body.size, resp.body.truncated),
+            trailers=list(resp.trailers),
+        ),
+        timings=Timings(ex.timings.request_start, ex.timings.request_end,
+                        ex.timings.response_start, ex.timings.response_end),
+        stream_id=ex.stream_id,
+        grpc=ex.grpc,
+        notes=list(ex.notes),
+        complete=ex.complete,
+        wall_start=ex.wall_start,
+    )
+
+
+def _make_parser(proto: Proto, connection: Connection, body_limit: int, midstream: bool,
+                 *, upgraded: bool = False) -> ProtocolParser | None:
+    if proto is Proto.HTTP1:
+        from httptap.protocols.http1 import Http1Parser
+
+        return Http1Parser(connection, body_limit=body_limit, midstream=midstream)
+    try:
+        from httptap.protocols.http2 import Http2Parser
+    except ImportError:
+        return None
+    if upgraded:
+        return Http2Parser(connection, body_limit=body_limit, upgraded=True)  # type: ignore[call-arg]
+    return Http2Parser(connection, body_limit=body_limit, midstream=midstream)
