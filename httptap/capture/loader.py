@@ -81,7 +81,7 @@ class Program:
         with tempfile.TemporaryFile() as log:
             try:
                 with _stderr_to(log.fileno()):
-                    self._bpf = BPF(text=_source(), cflags=cflags)
+                    self._bpf = BPF(text=_source().encode(), cflags=cflags)
             except Exception as exc:
                 log.seek(0)
                 errors = [ln for ln in log.read().decode("utf-8", "replace").splitlines()
@@ -92,15 +92,15 @@ class Program:
                     "run `httptap doctor` to see what this machine lacks",
                 ) from exc
         self._on_event = on_event
-        self._traced = self._bpf["traced"]
-        self._sockets = self._bpf["sockets"]
-        self._lost = self._bpf["lost"]
+        self._traced = self._bpf[b"traced"]
+        self._sockets = self._bpf[b"sockets"]
+        self._lost = self._bpf[b"lost"]
 
         def _callback(_ctx: object, data: int, size: int) -> None:
             on_event(decode(ct.string_at(data, size)))
 
         self._callback = _callback  # keep a reference: ctypes calls it from C
-        self._bpf["events"].open_ring_buffer(_callback)
+        self._bpf[b"events"].open_ring_buffer(_callback)
         self.closed = False
 
     # -- traced processes and sockets ------------------------------------------------------

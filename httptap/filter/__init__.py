@@ -1,0 +1,12 @@
+"""The filter language every front end shares: ``compile_filter(text).matches(exchange)``.
+
+See ``help_text()`` (``httptap --help-filter``) for the fields, operators and units.
+"""
+
+from __future__ import annotations
+
+from httptap.filter.api import Filter, compile_filter
+from httptap.filter.errors import FilterError
+from httptap.filter.help import help_text
+
+__all__ = ["Filter", "FilterError", "compile_filter", "help_text"]

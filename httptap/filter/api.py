@@ -1,0 +1,48 @@
+"""``compile_filter`` and ``Filter``: what front ends use to select exchanges."""
+
+from __future__ import annotations
+
+from httptap.filter.evaluate import Node
+from httptap.filter.parser import parse
+from httptap.model import Exchange
+
+
+class Filter:
+    """A compiled filter; the empty filter matches everything."""
+
+    __slots__ = ("_root", "text")
+
+    def __init__(self, text: str, root: Node | None) -> None:
+        self.text = text
+        self._root = root
+
+    def matches(self, ex: Exchange) -> bool:
+        """Whether ``ex`` passes the filter."""
+        return True if self._root is None else self._root.matches(ex)
+
+    __call__ = matches
+
+    def pids(self) -> set[int] | None:
+        """The pids every match must have (for pid selection at capture), or None.
+
+        An empty set means the filter pins contradicting pids and can never match.
+        """
+        return None if self._root is None else self._root.pids()
+
+    @property
+    def empty(self) -> bool:
+        """True for a blank filter."""
+        return self._root is None
+
+    @property
+    def tree(self) -> Node | None:
+        """The syntax tree (its ``str`` is the filter fully parenthesised)."""
+        return self._root
+
+    def __repr__(self) -> str:
+        return f"Filter({self.text!r})"
+
+
+def compile_filter(text: str) -> Filter:
+    """Parse and check ``text``; raises ``FilterError`` pointing at the first mistake."""
+    return Filter(text, parse(text))

@@ -1,0 +1,175 @@
+"""The httptap command end to end: output, exit codes, signals, nothing left in the kernel."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from httptap import contract
+from httptap.engine.api import CaptureOptions, open_capture
+from tests.live.conftest import Recorder, bpftool
+
+HTTPTAP = [sys.executable, "-m", "httptap.cli"]
+
+
+def _our_programs(pid: int) -> set[int]:
+    """Ids of the BPF programs process ``pid`` holds open (from its fds' fdinfo)."""
+    ids = set()
+    for fdinfo in Path(f"/proc/{pid}/fdinfo").iterdir():
+        try:
+            text = fdinfo.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("prog_id:"):
+                ids.add(int(line.split()[1]))
+    return ids
+
+
+def _all_programs() -> set[int]:
+    out = subprocess.run([bpftool(), "prog", "show", "-j"], capture_output=True, text=True,
+                         check=True).stdout
+    return {p["id"] for p in json.loads(out)}
+
+
+def _start(args: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(HTTPTAP + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def _wait_attached(proc: subprocess.Popen[str]) -> str:
+    line = proc.stderr.readline()
+    while line and "attached to PID" not in line:
+        line = proc.stderr.readline()
+    assert "attached to PID" in line, line
+    return line
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "duration"])
+def test_stops_cleanly_and_detaches(how, http_server, prog):
+    client = prog("client.py", str(http_server), "5", "/size/9")
+    client.expect("ready")
+    args = ["--pid", str(client.pid), "--jsonl"]
+    if how == "duration":
+        args += ["--duration", "4"]
+    cli = _start(args)
+    _wait_attached(cli)
+    ours = _our_programs(cli.pid)
+    assert len(ours) > 20, "bpftool should see the attached programs"
+    client.go()
+    client.expect("done")
+    time.sleep(0.5)
+    if how != "duration":
+        cli.send_signal(getattr(signal, how))
+    out, err = cli.communicate(timeout=30)
+    assert cli.returncode == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [d["path"] for d in lines] == [f"/size/9?i={i}" for i in range(5)]
+    d = lines[0]
+    assert d["v"] == 1 and d["status"] == 200 and d["role"] == "client"
+    assert d["fd"] >= 0 and d["stream_id"] is None and d["proto"] == "http/1.1"
+    assert set(d["timings"]) == {"request_start", "request_end", "response_start", "response_end"}
+    assert d["response"]["body"] == "x" * 9 and d["response"]["body_size"] == 9
+    assert ["Authorization", "Bearer ****"] in d["request"]["headers"]
+    assert "exchange(s) shown" in err
+    assert not (ours & _all_programs()), "BPF programs left in the kernel"
+
+
+def test_sigkill_leaves_nothing(http_server, prog):
+    client = prog("client.py", str(http_server), "1", "/size/1")
+    client.expect("ready")
+    cli = _start(["--pid", str(client.pid)])
+    _wait_attached(cli)
+    ours = _our_programs(cli.pid)
+    assert ours
+    cli.kill()
+    cli.wait()
+    deadline = time.monotonic() + 5
+    while ours & _all_programs() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not (ours & _all_programs())
+
+
+def test_plain_lines_fit_80_columns(http_server, prog):
+    client = prog("client.py", str(http_server), "3", "/size/1234" + "/long" * 30)
+    client.expect("ready")
+    cli = _start(["--pid", str(client.pid), "--count", "3"])
+    _wait_attached(cli)
+    client.go()
+    out, err = cli.communicate(timeout=30)
+    assert cli.returncode == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        assert len(line) <= 80
+        assert " GET " in line and " 404 " in line
+
+
+def test_bad_pid_and_usage():
+    r = subprocess.run([*HTTPTAP, "--pid", "999999"], capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "no process with PID 999999" in r.stderr
+    r = subprocess.run([*HTTPTAP, "--pid", "abc"], capture_output=True, text=True)
+    assert r.returncode == 2
+    r = subprocess.run(HTTPTAP, capture_output=True, text=True)
+    assert r.returncode == 2
+
+
+def test_unprivileged_user_gets_a_clear_error(http_server, prog):
+    client = prog("client.py", str(http_server), "1", "/size/1")
+    client.expect("ready")
+    r = subprocess.run(
+        ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+         *HTTPTAP, "--pid", str(client.pid)],
+        capture_output=True, text=True, env={**os.environ, "HTTPTAP_HELPER": "/nonexistent"},
+        cwd="/",
+    )
+    assert r.returncode == 1
+    assert "httptap:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_helper_and_in_process_agree(http_server, prog):
+    client = prog("client.py", str(http_server), "20", "/echo", "POST")
+    client.expect("ready")
+    direct = Recorder(open_capture([client.pid], CaptureOptions(use_helper=False)))
+    helper = Recorder(open_capture([client.pid], CaptureOptions(use_helper=True)))
+    try:
+        client.go()
+        client.expect("done")
+        a = direct.wait_for(20)
+        b = helper.wait_for(20)
+    finally:
+        direct.stop()
+        helper.stop()
+
+    # Each capture has its own probes, which read the clock separately: times may differ by
+    # microseconds, everything else must be identical.
+    def norm(ex):
+        d = contract.to_dict(ex)
+        for key in ("started", "duration_ms", "ttfb_ms", "timings"):
+            d.pop(key)
+        return d
+
+    assert len(a) == len(b) == 20
+    assert [norm(x) for x in a] == [norm(x) for x in b]
+    for x, y in zip(a, b, strict=True):
+        assert abs(x.duration_ms - y.duration_ms) < 1.0
+
+
+def test_doctor_all_good():
+    r = subprocess.run([*HTTPTAP, "doctor"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout
+    assert "BPF program" in r.stdout and "all good" in r.stdout
+
+
+def test_help_has_examples():
+    r = subprocess.run([*HTTPTAP, "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "examples:" in r.stdout
+    assert Path("/proc/self").exists()

@@ -1,0 +1,109 @@
+"""Processes: pre-forked workers, forks after attach, exec, and the target exiting."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+from httptap.capture import procfs
+from tests.live.conftest import PROGS, PY, free_port, wait_port
+
+
+def test_prefork_workers_before_and_after_attach(prog, attach):
+    port = free_port()
+    server = subprocess.Popen([PY, str(PROGS / "server.py"), str(port), "--fork", "2"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "ready"
+        wait_port(port)
+        old_workers = set(procfs.descendants(server.pid))
+        assert len(old_workers) == 2
+        cap = attach(server.pid)
+
+        c1 = prog("client.py", str(port), "10", "/size/5")
+        c1.expect("ready")
+        c1.go()
+        c1.expect("done")
+        first = cap.wait_for(10)
+        assert len(first) == 10
+        assert {e.connection.pid for e in first} <= old_workers
+
+        server.stdin.write("fork\n")
+        server.stdin.flush()
+        assert server.stdout.readline().strip() == "forked"
+        new_workers = set(procfs.descendants(server.pid)) - old_workers
+        assert len(new_workers) == 1
+        for pid in old_workers:  # only the worker forked after attach can answer now
+            os.kill(pid, signal.SIGKILL)
+        c2 = prog("client.py", str(port), "10", "/size/6")
+        c2.expect("ready")
+        c2.go()
+        c2.expect("done")
+        second = cap.wait_for(10, pred=lambda e: e.request.path.startswith("/size/6"))
+        assert len(second) == 10
+        assert {e.connection.pid for e in second} == new_workers
+        assert set(cap.exits()) >= old_workers
+    finally:
+        for pid in procfs.descendants(server.pid):
+            os.kill(pid, signal.SIGKILL)
+        server.kill()
+        server.wait()
+
+
+def test_target_exit_reports_unanswered_request(attach):
+    # A server that reads a request and exits without answering.
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.recv(1000)  # never answer
+
+    threading.Thread(target=serve, daemon=True).start()
+    client = subprocess.Popen(
+        [PY, "-c", "import socket,sys,time\n"
+         f"s=socket.create_connection(('127.0.0.1',{port}))\n"
+         "sys.stdin.readline()\n"
+         "s.sendall(b'GET /never HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')\n"
+         "time.sleep(0.5)\n"],
+        stdin=subprocess.PIPE, text=True,
+    )
+    try:
+        cap = attach(client.pid)
+        client.stdin.write("go\n")
+        client.stdin.flush()
+        client.wait(10)
+        assert cap.capture.wait(10), "the capture ends when its only target exits"
+        got = cap.exchanges
+        assert [e.request.path for e in got] == ["/never"]
+        assert got[0].status is None
+        assert not got[0].complete
+        assert got[0].notes
+        assert cap.exits() == [client.pid]
+    finally:
+        client.kill()
+        listener.close()
+
+
+def test_exec_is_followed(http_server, attach):
+    # sh waits, then execs a Python client: the same pid, a new image, still traced.
+    script = (f"import http.client;c=http.client.HTTPConnection('127.0.0.1',{http_server});"
+              "[(c.request('GET','/size/3?e=%d'%i),c.getresponse().read()) for i in range(3)]")
+    sh = subprocess.Popen(["sh", "-c", f'read x; exec {PY} -c "{script}"'],
+                          stdin=subprocess.PIPE, text=True)
+    try:
+        cap = attach(sh.pid)
+        sh.stdin.write("go\n")
+        sh.stdin.flush()
+        sh.wait(20)
+        got = cap.wait_for(3)
+        assert [e.request.path for e in got] == [f"/size/3?e={i}" for i in range(3)]
+        assert all(e.connection.pid == sh.pid for e in got)
+    finally:
+        sh.kill()
