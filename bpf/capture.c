@@ -15,6 +15,7 @@
 #define HT_FORK 6
 #define HT_EXIT 7
 #define HT_EXEC 8
+#define HT_MMAP_EXEC 9
 
 #define HT_EGRESS 0
 #define HT_INGRESS 1
@@ -25,6 +26,7 @@
 #define HT_F_SERVER 4
 #define HT_F_PREEXISTING 8
 #define HT_F_SEEN 16
+#define HT_F_TLS 32  // tied to an SSL*: its ciphertext is not copied, its plaintext is
 
 #define HT_AF_UNIX 1
 #define HT_AF_INET 2
@@ -37,6 +39,10 @@
 #define HT_MAX_IOV 64
 #define HT_MAX_STEPS 160
 #define HT_CLOSE_RANGE_MAX 1024
+#define HT_PROT_EXEC 4
+// Plaintext streams get their own generation so ciphertext verdicts never touch them.
+#define HT_TLS_GEN_BIT (1ULL << 62)
+#define HT_SSL_GEN_BIT (1ULL << 63)
 
 struct ht_iovec {
     void *base;
@@ -94,6 +100,7 @@ enum ht_call {
     HT_CALL_SOCKET,
     HT_CALL_ACCEPT,
     HT_CALL_DUP,
+    HT_CALL_MMAP,
 };
 
 struct call {
@@ -112,6 +119,33 @@ BPF_HASH(calls, u64, struct call, 65536);
 BPF_ARRAY(scratch, struct event, HT_NCPU);
 BPF_PERCPU_ARRAY(lost, u64, 2);  // [0] events, [1] bytes
 BPF_RINGBUF_OUTPUT(events, HT_RING_PAGES);
+
+// An SSL_read/SSL_write call in progress on a thread.
+struct ssl_call {
+    u64 ssl;
+    u64 buf;
+    u64 readbytes;  // size_t * of the _ex forms, else 0
+    u64 ts;
+    s32 fd;         // learned from the socket syscall made inside the call, else -1
+    u8 dir;
+    u8 ex;
+};
+
+struct ssl_key {
+    u64 ssl;
+    u32 tgid;
+    u32 pad;
+};
+
+// An SSL*'s stream: fixed by its first plaintext, so it never splits.
+struct ssl_link {
+    u64 gen;
+    s32 fd;
+    u32 flags;
+};
+
+BPF_HASH(ssl_calls, u64, struct ssl_call, 65536);
+BPF_TABLE("lru_hash", struct ssl_key, struct ssl_link, ssl_links, 65536);
 
 static __always_inline int is_traced(u32 tgid) {
     return traced.lookup(&tgid) != NULL;
@@ -228,7 +262,14 @@ static __always_inline int enter_io(u32 fd, u64 ptr, u32 count, u8 kind, u8 dir)
     if (!is_traced(tgid)) return 0;
     struct sock_key key = {.tgid = tgid, .fd = fd};
     struct sock_val *sv = sockets.lookup(&key);
-    if (!sv || (sv->flags & HT_F_DISABLED)) return 0;
+    if (!sv) return 0;
+    struct ssl_call *sc = ssl_calls.lookup(&id);
+    if (sc && sc->fd < 0) {
+        // the socket under an SSL call: tie them, and stop copying its ciphertext
+        sc->fd = fd;
+        sv->flags |= HT_F_TLS;
+    }
+    if (sv->flags & (HT_F_DISABLED | HT_F_TLS)) return 0;
     struct call c = {};
     c.ts = bpf_ktime_get_ns();
     c.ptr = ptr;
@@ -250,7 +291,7 @@ static __always_inline int exit_io(long ret) {
     u32 tgid = id >> 32;
     struct sock_key key = {.tgid = tgid, .fd = c.fd};
     struct sock_val *sv = sockets.lookup(&key);
-    if (!sv || (sv->flags & HT_F_DISABLED)) return 0;
+    if (!sv || (sv->flags & (HT_F_DISABLED | HT_F_TLS))) return 0;
     struct event *ev = start_event(HT_DATA, tgid, (u32)id, c.fd, c.dir == HT_EGRESS ? c.ts : bpf_ktime_get_ns());
     if (!ev) return 0;
     ev->gen = sv->gen;
@@ -593,3 +634,106 @@ TRACEPOINT_PROBE(sched, sched_process_exec) {
     submit_simple(ev);
     return 0;
 }
+
+// New executable mappings (dlopen of libssl, a wheel's private copy): userspace rescans maps.
+TRACEPOINT_PROBE(syscalls, sys_enter_mmap) {
+    if (!(args->prot & HT_PROT_EXEC) || (long)args->fd < 0) return 0;
+    u64 id = bpf_get_current_pid_tgid();
+    if (!is_traced(id >> 32)) return 0;
+    struct call c = {};
+    c.kind = HT_CALL_MMAP;
+    calls.update(&id, &c);
+    return 0;
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_mmap) {
+    u64 id = bpf_get_current_pid_tgid();
+    struct call *cp = calls.lookup(&id);
+    if (!cp || cp->kind != HT_CALL_MMAP) return 0;
+    calls.delete(&id);
+    if ((long)args->ret < 0 && (long)args->ret > -4096) return 0;
+    struct event *ev = start_event(HT_MMAP_EXEC, id >> 32, (u32)id, -1, bpf_ktime_get_ns());
+    if (!ev) return 0;
+    submit_simple(ev);
+    return 0;
+}
+
+// ---- TLS: OpenSSL's SSL_read/SSL_write (and _ex), plaintext in the clear ---------------
+
+static __always_inline int ssl_enter(struct pt_regs *ctx, u8 dir, u8 ex) {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!is_traced(id >> 32)) return 0;  // uprobes on a shared libssl fire in every process
+    if (ssl_calls.lookup(&id)) return 0;
+    struct ssl_call c = {};
+    c.ssl = PT_REGS_PARM1(ctx);
+    c.buf = PT_REGS_PARM2(ctx);
+    c.readbytes = ex ? PT_REGS_PARM4(ctx) : 0;
+    c.ts = bpf_ktime_get_ns();
+    c.fd = -1;
+    c.dir = dir;
+    c.ex = ex;
+    ssl_calls.update(&id, &c);
+    return 0;
+}
+
+static __always_inline int ssl_exit(struct pt_regs *ctx) {
+    u64 id = bpf_get_current_pid_tgid();
+    struct ssl_call *cp = ssl_calls.lookup(&id);
+    if (!cp) return 0;
+    struct ssl_call c = *cp;
+    ssl_calls.delete(&id);
+    int ret = (int)PT_REGS_RC(ctx);  // an int: read as 64 bits, -1 would be 4 GiB of data
+    u64 n = 0;
+    if (c.ex) {
+        if (ret != 1 || !c.readbytes) return 0;
+        if (bpf_probe_read_user(&n, sizeof(n), (void *)c.readbytes)) return 0;
+    } else {
+        if (ret <= 0) return 0;
+        n = ret;
+    }
+    if (n == 0) return 0;
+    u32 tgid = id >> 32;
+    struct ssl_key sk = {.ssl = c.ssl, .tgid = tgid};
+    struct ssl_link *link = ssl_links.lookup(&sk);
+    struct ssl_link l = {};
+    struct sock_val *sv = NULL;
+    if (c.fd >= 0) {
+        struct sock_key key = {.tgid = tgid, .fd = c.fd};
+        sv = sockets.lookup(&key);
+    }
+    // A freed SSL* is often reallocated at the same address for the next connection: a link
+    // whose socket generation differs from the socket under this call is stale.
+    if (link && sv && !(link->gen & HT_SSL_GEN_BIT) && link->gen != (sv->gen ^ HT_TLS_GEN_BIT))
+        link = NULL;
+    if (link) {
+        l = *link;
+        if (l.fd < 0 && c.fd >= 0) {
+            l.fd = c.fd;  // learned late: keep the stream's generation, add the fd
+            ssl_links.update(&sk, &l);
+        }
+    } else {
+        if (sv) {
+            l.gen = sv->gen ^ HT_TLS_GEN_BIT;
+            l.fd = c.fd;
+            l.flags = sv->flags & (HT_F_CLIENT | HT_F_SERVER | HT_F_PREEXISTING);
+        } else {
+            l.gen = c.ssl | HT_SSL_GEN_BIT;  // memory BIOs (Node.js): keyed by the SSL*
+            l.fd = c.fd;
+        }
+        ssl_links.update(&sk, &l);
+    }
+    struct event *ev = start_event(HT_DATA, tgid, (u32)id, l.fd,
+                                   c.dir == HT_EGRESS ? c.ts : bpf_ktime_get_ns());
+    if (!ev) return 0;
+    ev->gen = l.gen;
+    ev->dir = c.dir;
+    ev->flags = l.flags | HT_F_TLS | HT_F_SEEN;
+    u64 done = copy_buf(ev, NULL, (const u8 *)c.buf, n, HT_MAX_CHUNKS);
+    send_gap(ev, NULL, n - done);
+    return 0;
+}
+
+int ssl_write_enter(struct pt_regs *ctx) { return ssl_enter(ctx, HT_EGRESS, 0); }
+int ssl_write_ex_enter(struct pt_regs *ctx) { return ssl_enter(ctx, HT_EGRESS, 1); }
+int ssl_read_enter(struct pt_regs *ctx) { return ssl_enter(ctx, HT_INGRESS, 0); }
+int ssl_read_ex_enter(struct pt_regs *ctx) { return ssl_enter(ctx, HT_INGRESS, 1); }
+int ssl_exit_probe(struct pt_regs *ctx) { return ssl_exit(ctx); }

@@ -12,7 +12,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from httptap.capture.events import Dir, Event, Kind, SockFlag, format_sockaddr
+from httptap.capture.events import TLS_GEN_BIT, Dir, Event, Kind, SockFlag, format_sockaddr
 from httptap.model import Body, Connection, Exchange, Proto, Request, Response, Role, Timings
 from httptap.protocols.base import (
     Direction,
@@ -120,7 +120,10 @@ class StreamTable:
             conn.connection.role = Role.CLIENT if kind is Kind.CONNECT else Role.SERVER
             return []
         if kind is Kind.CLOSE:
-            return self.close_connection(ev.conn_key, ev.ts_ns)
+            out = self.close_connection(ev.conn_key, ev.ts_ns)
+            # the socket's plaintext stream, when it carried TLS, ends with it
+            out.extend(self.close_connection((ev.pid, ev.gen ^ TLS_GEN_BIT), ev.ts_ns))
+            return out
         return []
 
     def close_connection(self, key: tuple[int, int], ts_ns: int) -> list[Record]:
@@ -166,12 +169,23 @@ class StreamTable:
             conn = _Conn(
                 key=ev.conn_key,
                 fd=ev.fd,
-                connection=Connection(pid=ev.pid, tid=ev.tid, fd=ev.fd, role=role),
+                connection=Connection(pid=ev.pid, tid=ev.tid, fd=ev.fd, role=role,
+                                      tls=bool(ev.flags & SockFlag.TLS)),
                 midstream=bool(ev.flags & SockFlag.PREEXISTING),
             )
+            twin = self._conns.get((ev.pid, ev.gen ^ TLS_GEN_BIT)) if ev.gen & TLS_GEN_BIT else None
+            if twin is not None:
+                # plaintext of a socket whose ciphertext we saw: same addresses and role
+                c, t = conn.connection, twin.connection
+                c.local, c.remote = t.local, t.remote
+                if c.role is Role.UNKNOWN:
+                    c.role = t.role
+                conn.resolved = bool(t.local)
             self._conns[ev.conn_key] = conn
             self.stats.connections += 1
-        if not conn.resolved and self._resolve is not None and ev.kind is Kind.DATA:
+        if conn.fd < 0 <= ev.fd:
+            conn.fd = conn.connection.fd = ev.fd  # a TLS stream whose socket became known
+        if not conn.resolved and self._resolve is not None and ev.kind is Kind.DATA and ev.fd >= 0:
             conn.resolved = True
             local, remote = self._resolve(ev.pid, ev.fd)
             if local:

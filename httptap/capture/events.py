@@ -24,6 +24,7 @@ class Kind(enum.IntEnum):
     FORK = 6
     EXIT = 7
     EXEC = 8
+    MMAP_EXEC = 9
 
 
 class Dir(enum.IntEnum):
@@ -37,6 +38,12 @@ class SockFlag(enum.IntFlag):
     SERVER = 4
     PREEXISTING = 8
     SEEN = 16
+    TLS = 32
+
+
+#: set in the generation of plaintext streams (keep in sync with bpf/capture.c)
+TLS_GEN_BIT = 1 << 62
+SSL_GEN_BIT = 1 << 63
 
 
 @dataclass(slots=True)

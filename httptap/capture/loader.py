@@ -9,7 +9,7 @@ import contextlib
 import ctypes as ct
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +18,14 @@ from httptap.capture.events import SockFlag, decode
 
 CHUNK = 16 * 1024
 MAX_CHUNKS = 16  # 256 KiB copied per syscall; the rest of a call becomes a size-only gap
+
+
+_SSL_ENTRY = {
+    "SSL_write": b"ssl_write_enter",
+    "SSL_write_ex": b"ssl_write_ex_enter",
+    "SSL_read": b"ssl_read_enter",
+    "SSL_read_ex": b"ssl_read_ex_enter",
+}
 
 
 class LoadError(Exception):
@@ -138,6 +146,22 @@ class Program:
         for k in stale:
             with contextlib.suppress(KeyError):
                 del self._sockets[k]
+
+    def attach_tls(self, path: str, symbols: Sequence[str]) -> int:
+        """uprobes + uretprobes on OpenSSL's read/write functions in ``path``; probes placed."""
+        placed = 0
+        for sym in symbols:
+            entry = _SSL_ENTRY.get(sym)
+            if entry is None:
+                continue
+            try:
+                self._bpf.attach_uprobe(name=path.encode(), sym=sym.encode(), fn_name=entry)
+                self._bpf.attach_uretprobe(name=path.encode(), sym=sym.encode(),
+                                           fn_name=b"ssl_exit_probe")
+            except Exception:  # a symbol that cannot be resolved is just not hooked
+                continue
+            placed += 1
+        return placed
 
     def lost(self) -> tuple[int, int]:
         """(events, bytes) the kernel could not deliver, summed over CPUs."""

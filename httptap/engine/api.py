@@ -8,9 +8,9 @@ plays back a saved session. All yield the same records (``httptap.records``).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
-import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -52,15 +52,19 @@ class Capture:
     loop or thread themselves.
     """
 
+    #: records kept for ``records()`` when nobody reads them; the oldest are dropped beyond it
+    BACKLOG = 100_000
+
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._queue: collections.deque[object] = collections.deque(maxlen=self.BACKLOG)
+        self._ready = threading.Condition()
+        self.records_dropped = 0
         self._subscribers: list[Subscriber] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
         self._stats = Stats()
-        self._iterating = False
 
     # -- public API --------------------------------------------------------------
 
@@ -73,14 +77,12 @@ class Capture:
 
     def records(self, timeout: float | None = None) -> Iterator[Record]:
         """Every record from now on, until the capture ends (or ``timeout`` of silence)."""
-        self._iterating = True
         while True:
-            try:
-                item = self._queue.get(timeout=timeout)
-            except queue.Empty:
-                return
-            if item is _END:
-                self._queue.put(_END)  # let other iterators end too
+            with self._ready:
+                if not self._queue and not self._ready.wait_for(lambda: self._queue, timeout):
+                    return
+                item = self._queue[0] if self._queue[0] is _END else self._queue.popleft()
+            if item is _END:  # left in place so that every iterator ends
                 return
             yield item  # type: ignore[misc]
 
@@ -133,10 +135,14 @@ class Capture:
         batch = list(batch)
         if not batch:
             return
-        for rec in batch:
-            if isinstance(rec, Stats):
-                self._stats = rec
-            self._queue.put(rec)
+        with self._ready:
+            for rec in batch:
+                if isinstance(rec, Stats):
+                    self._stats = rec
+                if len(self._queue) == self.BACKLOG:
+                    self.records_dropped += 1
+                self._queue.append(rec)
+            self._ready.notify_all()
         with self._lock:
             subscribers = list(self._subscribers)
         for cb in subscribers:
@@ -153,7 +159,9 @@ class Capture:
             self._emit([Error(f"capture failed: {exc!r}", "report this as a bug")])
         finally:
             self._done.set()
-            self._queue.put(_END)
+            with self._ready:
+                self._queue.append(_END)
+                self._ready.notify_all()
 
 
 class ReplayCapture(Capture):

@@ -6,7 +6,7 @@ import os
 import time
 from collections.abc import Sequence
 
-from httptap.capture import procfs
+from httptap.capture import procfs, tls_libs
 from httptap.capture.events import Event, Kind, SockFlag
 from httptap.engine.api import Capture, CaptureError, CaptureOptions
 from httptap.model import Exchange
@@ -70,6 +70,9 @@ class InProcessCapture(Capture):
             self._mask = mask_exchange
         self.attach_seconds = 0.0
         self.headers_message = ""
+        self._tls_hooked: dict[tuple[int, int], tls_libs.TlsLibrary] = {}
+        self._tls_checked: set[tuple[int, int]] = set()
+        self.tls_notes: list[str] = []
 
     # -- attach ----------------------------------------------------------------------------
 
@@ -99,6 +102,8 @@ class InProcessCapture(Capture):
             raise CaptureError(exc.message, exc.remedy) from exc
         self.headers_message = self._program.headers.message
         try:
+            for path in tls_libs.system_libssl():
+                self._hook_tls(path)
             for pid in self.pids:
                 for p in [pid, *procfs.descendants(pid)]:
                     self._trace(p)
@@ -120,6 +125,32 @@ class InProcessCapture(Capture):
         # Listed after the pid is traced, so a socket made in between is listed by the kernel.
         for i, (fd, _inode) in enumerate(procfs.socket_fds(pid)):
             program.add_socket(pid, fd, time.monotonic_ns() + i, SockFlag.PREEXISTING)
+        self._scan_tls(pid)
+
+    def _scan_tls(self, pid: int) -> None:
+        """Hook every OpenSSL the process maps (private copies, static executables)."""
+        for path in tls_libs.mapped_executables(pid):
+            self._hook_tls(path)
+
+    def _hook_tls(self, path: str) -> None:
+        fid = tls_libs.file_id(path)
+        if fid is None or fid in self._tls_checked:
+            return
+        self._tls_checked.add(fid)
+        lib = tls_libs.inspect(path)
+        if lib is None:
+            return
+        if lib.go:
+            self.tls_notes.append(f"{path}: a Go binary, TLS not hooked (no uretprobes on Go)")
+            return
+        program = self._program
+        assert program is not None
+        if program.attach_tls(path, lib.symbols):
+            self._tls_hooked[fid] = lib
+
+    @property
+    def tls_libraries(self) -> list[tls_libs.TlsLibrary]:
+        return list(self._tls_hooked.values())
 
     # -- the engine loop -------------------------------------------------------------------
 
@@ -128,7 +159,9 @@ class InProcessCapture(Capture):
         assert program is not None
         try:
             pids = ", ".join(map(str, self.pids))
-            self._emit([Ready(sorted(self._alive), f"attached to PID {pids}")])
+            tls = len(self._tls_hooked)
+            libs = f"{tls} TLS librar{'y' if tls == 1 else 'ies'}"
+            self._emit([Ready(sorted(self._alive), f"attached to PID {pids} ({libs})")])
             next_stats = time.monotonic() + self.options.stats_interval
             while not self._stop.is_set() and self._alive:
                 program.poll(_POLL_MS)
@@ -152,9 +185,12 @@ class InProcessCapture(Capture):
         streams = self._streams
         program = self._program
         assert program is not None
+        rescan: set[int] = set()
         for ev in events:
             kind = ev.kind
-            if kind is Kind.FORK:
+            if kind is Kind.MMAP_EXEC:
+                rescan.add(ev.pid)
+            elif kind is Kind.FORK:
                 self._on_fork(ev.aux)
             elif kind is Kind.EXIT:
                 out.extend(self._finish(streams.close_pid(ev.pid, ev.ts_ns)))
@@ -169,8 +205,11 @@ class InProcessCapture(Capture):
                 self._trace(ev.pid)
             else:
                 out.extend(streams.handle(ev))
+        for pid in rescan:
+            self._scan_tls(pid)
         for pid, fd, gen in streams.take_disabled():
-            program.disable_socket(pid, fd, gen)
+            if fd >= 0:
+                program.disable_socket(pid, fd, gen)
         return self._publish(out)
 
     def _on_fork(self, child: int) -> None:

@@ -1,0 +1,158 @@
+"""Where OpenSSL lives for a traced process: files to hook, and what cannot be seen.
+
+uprobes go on files (inodes), not processes: hooking the system's libssl at attach covers a
+process that maps it later (Python imports ``ssl`` lazily). Private copies (wheels, venvs,
+containers) and executables that link OpenSSL statically (Node.js) are found in
+/proc/PID/maps. Pure Python: a small ELF reader, no bcc.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+SSL_SYMBOLS = ("SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex")
+_GO_MAGIC = b"\xff Go buildinf:"
+_VERSION_RE = re.compile(rb"OpenSSL \d+\.\d+\.\d+[a-z]?(?:-[a-z0-9]+)? +\d+ \w+ \d{4}")
+_SCAN_LIMIT = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class TlsLibrary:
+    path: str  # as seen from here (through /proc/PID/root for containers)
+    symbols: tuple[str, ...]
+    version: str
+    go: bool = False
+
+
+def dynamic_symbols(path: str) -> set[str]:
+    """Names of the defined symbols in an ELF64 file's .dynsym (empty if not ELF64)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
+                return set()
+            shoff = struct.unpack_from("<Q", head, 0x28)[0]
+            shentsize, shnum = struct.unpack_from("<HH", head, 0x3A)
+            if shoff == 0 or shentsize != 64 or shnum > 4096:
+                return set()
+            f.seek(shoff)
+            table = f.read(shentsize * shnum)
+            sections = [struct.unpack_from("<IIQQQQIIQQ", table, i * 64) for i in range(shnum)]
+            for _name, stype, _fl, _addr, off, size, link, _info, _al, entsize in sections:
+                if stype != 11 or entsize != 24:  # SHT_DYNSYM
+                    continue
+                if link >= len(sections) or size > 64 * 1024 * 1024:
+                    return set()
+                str_off, str_size = sections[link][4], sections[link][5]
+                f.seek(str_off)
+                strtab = f.read(min(str_size, 64 * 1024 * 1024))
+                f.seek(off)
+                syms = f.read(size)
+                names: set[str] = set()
+                for i in range(0, len(syms) - 23, 24):
+                    st_name, _info, _other, shndx = struct.unpack_from("<IBBH", syms, i)
+                    # undefined symbols are imports: the real SSL_write is elsewhere
+                    if shndx == 0 or st_name >= len(strtab):
+                        continue
+                    end = strtab.find(b"\0", st_name)
+                    names.add(strtab[st_name:end].decode("ascii", "replace"))
+                return names
+    except OSError:
+        return set()
+    return set()
+
+
+def is_go_binary(path: str) -> bool:
+    """Go executables carry a build-info blob; uretprobes would corrupt their stacks."""
+    try:
+        with open(path, "rb") as f:
+            return _GO_MAGIC in f.read(min(os.path.getsize(path), 32 * 1024 * 1024))
+    except OSError:
+        return False
+
+
+def openssl_version(path: str) -> str:
+    """The OpenSSL version string compiled into ``path``, or ""."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            data = f.read(min(size, _SCAN_LIMIT))
+    except OSError:
+        return ""
+    m = _VERSION_RE.search(data)
+    return m.group(0).decode() if m else ""
+
+
+def inspect(path: str) -> TlsLibrary | None:
+    """A TlsLibrary when ``path`` exports OpenSSL's read/write functions."""
+    syms = dynamic_symbols(path)
+    found = tuple(s for s in SSL_SYMBOLS if s in syms)
+    if "SSL_write" not in found and "SSL_write_ex" not in found:
+        return None
+    return TlsLibrary(path, found, openssl_version(path), go=is_go_binary(path))
+
+
+def system_libssl() -> list[str]:
+    """libssl files the dynamic loader knows (``ldconfig -p``), real paths, deduplicated."""
+    paths: list[str] = []
+    try:
+        out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True,
+                             timeout=5).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        out = ""
+    for line in out.splitlines():
+        if "libssl.so" in line and "=>" in line and "x86-64" in line:
+            paths.append(line.split("=>", 1)[1].strip())
+    if not paths:
+        paths = [str(p) for p in Path("/usr/lib/x86_64-linux-gnu").glob("libssl.so.*")]
+    return list(dict.fromkeys(os.path.realpath(p) for p in paths if os.path.exists(p)))
+
+
+def mapped_executables(pid: int) -> list[str]:
+    """Executable file mappings of ``pid``, as paths reachable from here (via its root)."""
+    root = f"/proc/{pid}/root"
+    out: list[str] = []
+    try:
+        lines = Path(f"/proc/{pid}/maps").read_text().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        parts = line.split(None, 5)
+        if len(parts) < 6 or "x" not in parts[1] or not parts[5].startswith("/"):
+            continue
+        path = parts[5].removesuffix(" (deleted)")
+        out.append(root + path)
+    return list(dict.fromkeys(out))
+
+
+def file_id(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def unseen_tls(pid: int) -> list[str]:
+    """What httptap cannot decrypt in ``pid``, stated plainly."""
+    notes: list[str] = []
+    maps = mapped_executables(pid)
+    names = [os.path.basename(p) for p in maps]
+    if any(n.startswith("libgnutls") for n in names):
+        notes.append("GnuTLS is mapped: its traffic is not decrypted (OpenSSL only)")
+    if any(n.startswith(("libnss3", "libssl3.so")) for n in names):
+        notes.append("NSS is mapped: its traffic is not decrypted (OpenSSL only)")
+    if any("cygrpc" in n for n in names):
+        notes.append("grpcio links BoringSSL statically and stripped: its TLS is not "
+                     "decrypted (plaintext gRPC is)")
+    exe = f"/proc/{pid}/exe"
+    if is_go_binary(exe):
+        notes.append("a Go binary: crypto/tls is not hooked (uretprobes would corrupt Go "
+                     "stacks); plaintext HTTP is captured")
+    notes.append("kernel TLS (kTLS) and io_uring sockets are not captured")
+    return notes
