@@ -23,7 +23,7 @@ from httptap.protocols.base import (
     ProtocolParser,
     Upgraded,
 )
-from httptap.protocols.sniff import Sniff, sniff
+from httptap.protocols.sniff import Sniff, plausible_h2_frames, sniff
 from httptap.records import Completed, Pending, Record
 
 Resolver = Callable[[int, int], tuple[str, str]]
@@ -56,6 +56,7 @@ class _Conn:
     verdicts: dict[Dir, Sniff] = field(default_factory=dict)
     chunks: int = 0
     resolved: bool = False
+    noted: bool = False  # the mid-connection note was given
 
 
 @dataclass(slots=True)
@@ -250,6 +251,10 @@ class StreamTable:
             if role is Role.UNKNOWN:
                 role = Role.SERVER if egress else Role.CLIENT
             proto = Proto.H2
+        elif conn.midstream and role is not Role.UNKNOWN and conn.held and plausible_h2_frames(
+            conn.held[-1][1] or b""
+        ):
+            proto = Proto.H2  # an HTTP/2 connection older than the capture
         elif verdict is Sniff.TLS:
             # Ciphertext: plaintext comes from the TLS probes, never judge by it.
             return False
@@ -263,7 +268,7 @@ class StreamTable:
             conn.state = _State.PARSING
             if conn.midstream:
                 # drop what came before the first message boundary
-                conn.held = [h for h in conn.held if h[0] is d and h[1] is not None][-1:]
+                conn.held = conn.held[-1:]
             return True
         if conn.midstream:
             if conn.chunks >= _MIDSTREAM_CHUNKS:
@@ -330,6 +335,10 @@ class StreamTable:
         if not ex.id:
             self._next_id += 1
             ex.id = str(self._next_id)
+            if conn.midstream and not conn.noted:
+                conn.noted = True
+                if not any(n.startswith(NOTE_MIDSTREAM) for n in ex.notes):
+                    ex.note(NOTE_MIDSTREAM)
         if ex.wall_start is None and ex.timings.request_start is not None:
             ex.wall_start = (ex.timings.request_start + self._offset) / 1e9
         return ex

@@ -106,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--jsonl", action="store_true",
                      help="print one JSON object per exchange (the v1 contract)")
-    out.add_argument("--plain", action="store_true", help="print one line per exchange")
+    out.add_argument("--plain", action="store_true",
+                     help="print one line per exchange even on a terminal (default there: "
+                     "the full-screen UI)")
     p.add_argument("--duration", type=_positive_float, metavar="SECONDS",
                    help="stop after this many seconds")
     p.add_argument("--count", type=int, metavar="N", help="stop after N exchanges")
@@ -197,6 +199,8 @@ class _Run:
                 env.stderr.write(f"httptap: {exc.remedy}\n")
             self._close_har()
             return EXIT_FAILED
+        if self._use_tui():
+            return self._run_tui(capture)
         restore = self._install_signals(capture)
         try:
             self._loop(capture)
@@ -210,6 +214,28 @@ class _Run:
         if self.error is not None and self.shown == 0 and not args.open:
             return EXIT_FAILED
         return EXIT_OK
+
+    def _use_tui(self) -> bool:
+        args = self.args
+        return (self.env.stdout_isatty and not (args.jsonl or args.plain)
+                and args.count is None and args.duration is None)
+
+    def _run_tui(self, capture: Capture) -> int:
+        from httptap.ui.app import run_tui
+
+        har = self.har
+        if har is not None:
+            def save(batch: list[object]) -> None:
+                for rec in batch:
+                    if isinstance(rec, Completed) and self.filter.matches(rec.exchange):
+                        har.add(rec.exchange)
+
+            capture.subscribe(save)
+        title = self.args.open or "PID " + ", ".join(map(str, self.args.pid))
+        try:
+            return run_tui(capture, title=title, filter_text=self.args.filter)
+        finally:
+            self._close_har()
 
     def _open(self) -> Capture:
         args = self.args

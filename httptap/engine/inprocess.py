@@ -123,8 +123,17 @@ class InProcessCapture(Capture):
         program.trace_pid(pid)
         self._alive.add(pid)
         # Listed after the pid is traced, so a socket made in between is listed by the kernel.
-        for i, (fd, _inode) in enumerate(procfs.socket_fds(pid)):
-            program.add_socket(pid, fd, time.monotonic_ns() + i, SockFlag.PREEXISTING)
+        socks = procfs.socket_fds(pid)
+        table = procfs.socket_table(pid) if socks else {}
+        # a connection whose local port this process listens on is one it accepted
+        listening = {info.local.rsplit(":", 1)[-1] for info in table.values() if info.listening}
+        for i, (fd, inode) in enumerate(socks):
+            flags = SockFlag.PREEXISTING
+            info = table.get(inode)
+            if info is not None and info.remote and not info.listening:
+                port = info.local.rsplit(":", 1)[-1]
+                flags |= SockFlag.SERVER if port in listening else SockFlag.CLIENT
+            program.add_socket(pid, fd, time.monotonic_ns() + i, flags)
         self._scan_tls(pid)
 
     def _scan_tls(self, pid: int) -> None:

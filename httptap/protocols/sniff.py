@@ -182,3 +182,31 @@ def message_start(direction: Direction, data: bytes | bytearray) -> bool | None:
 def looks_like_message_start(direction: Direction, data: bytes | bytearray) -> bool:
     """Whether ``data`` plausibly begins an HTTP/1.x message in ``direction``."""
     return message_start(direction, data) is True
+
+
+_H2_MAX_TYPE = 0x9
+
+
+def plausible_h2_frames(data: bytes) -> bool:
+    """Whether ``data`` reads as a chain of whole HTTP/2 frames (a chunk joined mid-stream).
+
+    Every 9-byte header must name a known type, keep the reserved bit clear and fit the
+    default maximum frame size; the chain must end exactly at the end of ``data`` (syscalls
+    carry whole frames far more often than not) or in a frame cut short.
+    """
+    pos, frames, n = 0, 0, len(data)
+    while pos + 9 <= n:
+        length = int.from_bytes(data[pos : pos + 3], "big")
+        ftype = data[pos + 3]
+        if length > 16384 or ftype > _H2_MAX_TYPE or data[pos + 5] & 0x80:
+            return False
+        stream = int.from_bytes(data[pos + 5 : pos + 9], "big")
+        if ftype in (0x4, 0x6, 0x7) and stream != 0:  # SETTINGS, PING, GOAWAY
+            return False
+        if ftype in (0x0, 0x1, 0x3, 0x9) and stream == 0:  # DATA, HEADERS, RST, CONT.
+            return False
+        frames += 1
+        pos += 9 + length
+        if frames >= 64:
+            break
+    return frames > 0 and (pos >= n or frames >= 64)
