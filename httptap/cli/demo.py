@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from httptap.engine.api import Capture, CaptureOptions
 
 if TYPE_CHECKING:
     from httptap.cli.main import Environment
@@ -41,15 +45,34 @@ def main(argv: Sequence[str], env: Environment) -> int:
     client = None
     try:
         assert server.stdout is not None
-        port = int(server.stdout.readline())
+        line = server.stdout.readline()
+        if not line:
+            env.stderr.write("httptap demo: the demo servers did not start\n")
+            return 1
+        info = json.loads(line)
+        ports = info["ports"]
         client = subprocess.Popen(
-            [py, "-m", "httptap.demo.client", "--port", str(port),
-             "--interval", str(args.interval)],
-            start_new_session=True,
+            [py, "-m", "httptap.demo.client", "--ports", json.dumps(ports),
+             "--interval", str(args.interval), "--wait"],
+            stdin=subprocess.PIPE, start_new_session=True,
         )
-        env.stderr.write(f"httptap demo: server on 127.0.0.1:{port} (PID {server.pid}), "
+        listing = ", ".join(f"{name} :{port}" for name, port in ports.items())
+        env.stderr.write(f"httptap demo: servers {listing} (PID {server.pid}); "
                          f"client PID {client.pid}\n")
-        return cli_main(["--pid", str(client.pid), *rest], env)
+        for name, why in info["skipped"].items():
+            env.stderr.write(f"httptap demo: no {name} calls: {why}\n")
+        real_open = env.open_capture
+
+        def open_then_start(pids: Sequence[int], options: CaptureOptions) -> Capture:
+            # the client starts calling once probes are live, so the demo shows every call
+            capture = real_open(pids, options)
+            assert client is not None and client.stdin is not None
+            client.stdin.write(b"go\n")
+            client.stdin.flush()
+            return capture
+
+        demo_env = dataclasses.replace(env, open_capture=open_then_start)
+        return cli_main(["--pid", str(client.pid), *rest], demo_env)
     finally:
         for proc in (client, server):
             if proc is not None and proc.poll() is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from httptap.capture import kheaders, procfs
+from httptap.capture import kheaders, procfs, tls_libs
 
 if TYPE_CHECKING:
     from httptap.cli.main import Environment
@@ -131,6 +131,29 @@ def _process(pid: int) -> list[Check]:
     out = [Check(f"PID {pid}", True, f"{procfs.comm(pid)}: {procfs.cmdline(pid)[:60]}")]
     socks = procfs.socket_fds(pid)
     out.append(Check("sockets", True, f"{len(socks)} open"))
+    seen: set[tuple[int, int] | None] = set()
+    for path in tls_libs.mapped_executables(pid):
+        fid = tls_libs.file_id(path)
+        if fid in seen:
+            continue
+        seen.add(fid)
+        lib = tls_libs.inspect(path)
+        if lib is None:
+            continue
+        shown = path.removeprefix(f"/proc/{pid}/root")
+        version = lib.version or "version unknown"
+        if lib.go:
+            out.append(Check("TLS library", False, f"{shown}: a Go binary ({version})",
+                             "Go crypto/tls is not hooked (no uretprobes on Go)", optional=True))
+        else:
+            out.append(Check("TLS library", True, f"{shown} ({version}): "
+                             f"{', '.join(lib.symbols)} (hooked at attach)"))
+    if not any(c.name == "TLS library" for c in out):
+        system = ", ".join(tls_libs.system_libssl()) or "none found"
+        out.append(Check("TLS library", True, "none mapped yet; the system libssl "
+                         f"({system}) is hooked at attach, so a later `import ssl` is seen"))
+    for note in tls_libs.unseen_tls(pid):
+        out.append(Check("not visible", False, note, optional=True))
     return out
 
 

@@ -40,7 +40,7 @@ def clock(epoch: float | None) -> str:
 def format_line(ex: Exchange, width: int = 80) -> str:
     """``time pid method host/path status latency size`` in exactly ``width`` columns or less."""
     room = max(width - _FIXED, 10)
-    target = ex.host + (ex.request.path or "/")
+    target = ex.host + (ex.request.path or "?")
     if ex.connection.tls:
         target = "🔒" + target
         room -= 1  # the lock takes two columns

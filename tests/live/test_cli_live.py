@@ -173,3 +173,18 @@ def test_help_has_examples():
     r = subprocess.run([*HTTPTAP, "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "examples:" in r.stdout
     assert Path("/proc/self").exists()
+
+
+def test_demo_shows_every_kind_of_call_and_leaves_nothing():
+    r = subprocess.run([*HTTPTAP, "demo", "--plain", "--duration", "9", "--interval", "0.2"],
+                       capture_output=True, text=True, timeout=90)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    for needle in ("/items?page=1", " 404 ", " 500 ", "/stream", "256.0K", "🔒",
+                   "/items?proto=h2", "/demo.Inventor"):
+        assert needle in out, f"{needle!r} missing from the demo output:\n{out}"
+    assert "Bearer demo-secret-token" not in out
+    pids = [int(w) for w in r.stderr.replace(")", " ").replace(";", " ").split() if w.isdigit()]
+    time.sleep(0.5)
+    assert pids and not [p for p in pids if Path(f"/proc/{p}").exists()
+                         and "httptap.demo" in Path(f"/proc/{p}/cmdline").read_text()]
