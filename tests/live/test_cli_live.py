@@ -53,10 +53,11 @@ def _wait_attached(proc: subprocess.Popen[str]) -> str:
 
 
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "duration"])
-def test_stops_cleanly_and_detaches(how, http_server, prog):
+def test_stops_cleanly_and_detaches(how, http_server, prog, tmp_path):
     client = prog("client.py", str(http_server), "5", "/size/9")
     client.expect("ready")
-    args = ["--pid", str(client.pid), "--jsonl"]
+    har = tmp_path / "run.har"
+    args = ["--pid", str(client.pid), "--jsonl", "--save", str(har)]
     if how == "duration":
         args += ["--duration", "4"]
     cli = _start(args)
@@ -80,6 +81,12 @@ def test_stops_cleanly_and_detaches(how, http_server, prog):
     assert ["Authorization", "Bearer ****"] in d["request"]["headers"]
     assert "exchange(s) shown" in err
     assert not (ours & _all_programs()), "BPF programs left in the kernel"
+    # the HAR file is complete and valid, secrets masked
+    from httptap.export.har import load_har
+
+    saved = load_har(str(har))
+    assert [e.request.path for e in saved] == [f"/size/9?i={i}" for i in range(5)]
+    assert "s3cret" not in har.read_text()
 
 
 def test_sigkill_leaves_nothing(http_server, prog):

@@ -89,8 +89,8 @@ def test_tls_ciphertext_is_not_counted_as_not_http():
 
 def test_reused_fd_gets_a_fresh_connection():
     t = StreamTable()
-    run(t, [ev(data=b"*1\r\n$4\r\nPING\r\n", gen=1), ev(direction=Dir.INGRESS, data=b"+PONG\r\n", gen=1),
-            ev(Kind.CLOSE, None, gen=1)])
+    run(t, [ev(data=b"*1\r\n$4\r\nPING\r\n", gen=1),
+            ev(direction=Dir.INGRESS, data=b"+PONG\r\n", gen=1), ev(Kind.CLOSE, None, gen=1)])
     out = run(t, [ev(data=REQ, gen=2), ev(direction=Dir.INGRESS, data=RESP, gen=2)])
     assert isinstance(out[-1], Completed) and out[-1].exchange.status == 200
 
