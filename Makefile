@@ -35,5 +35,8 @@ lint: install
 bench: install
 	$(PY) bench/run.py
 
+fuzz: install
+	$(PY) tests/fuzz/run.py --scale 20
+
 clean:
 	rm -rf $(VENV) build *.egg-info

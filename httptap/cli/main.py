@@ -14,13 +14,16 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from httptap import contract
 from httptap.cli.lines import format_line, human_size
 from httptap.engine.api import Capture, CaptureError, CaptureOptions, ReplayCapture, open_capture
 from httptap.model import Exchange
 from httptap.records import Completed, Error, Lost, ProcessExit, Ready, Stats
+
+if TYPE_CHECKING:
+    from httptap.protocols.proto_schema import ProtoSchemas
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -126,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not mask Authorization, Cookie and similar values")
     p.add_argument("--helper", action="store_true",
                    help="capture through httptap-helper even when running as root")
+    p.add_argument("--proto", action="append", default=[], metavar="FILE",
+                   help="decode gRPC messages by name with this .proto file (repeat; globs "
+                   "allowed, e.g. 'protos/**/*.proto'; needs pip install 'httptap[proto]')")
+    p.add_argument("--proto-path", action="append", default=[], metavar="DIR",
+                   help="where --proto files' imports are found (repeat; like protoc -I)")
     return p
 
 
@@ -164,16 +172,32 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     except FilterError as exc:
         env.stderr.write(f"httptap: {exc}\n")
         return EXIT_USAGE
-    return _Run(args, env, flt).run()
+    schemas = None
+    if args.proto_path and not args.proto:
+        env.stderr.write("httptap: error: --proto-path is used with --proto FILE\n")
+        return EXIT_USAGE
+    if args.proto:
+        # Compiled here, in the unprivileged front end, before any capture: the helper
+        # never reads a file its caller names.
+        from httptap.protocols.proto_schema import ProtoSchemaError, load_schemas
+
+        try:
+            schemas = load_schemas(args.proto, args.proto_path)
+        except ProtoSchemaError as exc:
+            env.stderr.write(f"httptap: {exc}\n")
+            return EXIT_USAGE
+    return _Run(args, env, flt, schemas).run()
 
 
 class _Run:
     """One capture (or replay) printed until it ends."""
 
-    def __init__(self, args: argparse.Namespace, env: Environment, flt: Any) -> None:
+    def __init__(self, args: argparse.Namespace, env: Environment, flt: Any,
+                 schemas: ProtoSchemas | None = None) -> None:
         self.args = args
         self.env = env
         self.filter = flt
+        self.schemas = schemas
         self.shown = 0
         self.stats = Stats()
         self.lost = 0
@@ -233,7 +257,8 @@ class _Run:
             capture.subscribe(save)
         title = self.args.open or "PID " + ", ".join(map(str, self.args.pid))
         try:
-            return run_tui(capture, title=title, filter_text=self.args.filter)
+            return run_tui(capture, title=title, filter_text=self.args.filter,
+                           schemas=self.schemas)
         finally:
             self._close_har()
 
@@ -322,7 +347,10 @@ class _Run:
         if self.har is not None:
             self.har.add(ex)
         if self.args.jsonl:
-            env.stdout.write(json.dumps(contract.to_dict(ex), ensure_ascii=False) + "\n")
+            obj = contract.to_dict(ex)
+            if self.schemas is not None:
+                _add_decoded(obj, ex, self.schemas)
+            env.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
         else:
             env.stdout.write(format_line(ex, env.columns if env.stdout_isatty else 80) + "\n")
         env.stdout.flush()
@@ -339,6 +367,23 @@ class _Run:
             f"httptap: {self.shown} exchange(s) shown, {s.exchanges} captured, "
             f"{human_size(s.bytes)}, {s.connections} connection(s), {lost} lost event(s)\n"
         )
+
+
+def _add_decoded(obj: dict[str, Any], ex: Exchange, schemas: ProtoSchemas) -> None:
+    """Add ``"decoded"`` (text format) to each gRPC message of ``obj`` that decodes by name.
+
+    Additive to contract v1, and done here rather than in ``contract.to_dict`` so the
+    helper, which also emits that object, never deals with schemas.
+    """
+    g = ex.grpc
+    if g is None or "grpc" not in obj:
+        return
+    for direction, key, messages in (("request", "requests", g.requests),
+                                     ("response", "responses", g.responses)):
+        for m, out in zip(messages, obj["grpc"][key], strict=False):
+            text = schemas.decode(g.service, g.method, direction, m.data)
+            if text is not None:
+                out["decoded"] = text
 
 
 def run() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import threading
@@ -18,11 +19,35 @@ _ATTACH_TIMEOUT = 60.0
 
 
 def helper_command() -> list[str]:
-    """How to start the helper: $HTTPTAP_HELPER, else ``httptap-helper`` on PATH."""
-    path = os.environ.get("HTTPTAP_HELPER") or shutil.which("httptap-helper")
+    """How to start the helper: $HTTPTAP_HELPER, else ``httptap-helper`` on PATH.
+
+    As root, $HTTPTAP_HELPER is honoured only when it names a root-owned file that no one
+    else can write (nor its folder): a root front end must not run whatever program an
+    inherited environment names. Without root, sudo's rule decides what may run.
+    """
+    path = os.environ.get("HTTPTAP_HELPER")
+    if path and os.geteuid() == 0 and not trusted_path(path):
+        path = None
+    path = path or shutil.which("httptap-helper")
     if path:
         return [path]
     return [sys.executable, "-m", "httptap.engine.helper_main"]
+
+
+def trusted_path(path: str) -> bool:
+    """``path`` is absolute, a regular file, and it and its folder are root's alone."""
+    if not os.path.isabs(path):
+        return False
+    try:
+        for p, want_file in ((path, True), (os.path.dirname(path), False)):
+            st = os.stat(p)
+            if st.st_uid != 0 or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                return False
+            if want_file and not stat.S_ISREG(st.st_mode):
+                return False
+    except OSError:
+        return False
+    return True
 
 
 class HelperCapture(Capture):

@@ -9,20 +9,33 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 from httptap.engine.api import CaptureError, CaptureOptions
 from httptap.engine.protocol import to_json
 from httptap.records import Error
 
 _MAX_BODY_LIMIT = 16 * 1024 * 1024
+_MAX_PID = 2**22  # the kernel's PID_MAX_LIMIT
+_MAX_PIDS = 64
+_EXIT_GRACE: float | None = 0.5  # seconds between stdin closing and the helper's exit
 _MAX_RING_KIB = 256 * 1024
 
 
-def _positive(limit: int):  # type: ignore[no-untyped-def]
+_DIGITS = re.compile(r"[0-9]{1,10}")
+#: environment variables that would make bcc read caller-chosen files (headers, symbols)
+_UNTRUSTED_ENV = ("BCC_",)
+
+
+def _positive(limit: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
+        # ASCII digits only: int() would also take " 7", "+7", "7_0" and other scripts' digits
+        if not _DIGITS.fullmatch(text):
+            raise argparse.ArgumentTypeError(f"must be a number between 1 and {limit}")
         value = int(text)
         if not 0 < value <= limit:
             raise argparse.ArgumentTypeError(f"must be between 1 and {limit}")
@@ -36,16 +49,51 @@ def _parser() -> argparse.ArgumentParser:
         prog="httptap-helper",
         description="Privileged capture helper for httptap front ends (JSON lines on stdout).",
         epilog="example: sudo httptap-helper --pid 1234 --body-limit 65536",
+        allow_abbrev=False,  # only the exact option names a sudoers rule may list
     )
-    p.add_argument("--pid", type=_positive(2**22), action="append", required=True)
+    p.add_argument("--pid", type=_positive(_MAX_PID), action="append", required=True)
     p.add_argument("--body-limit", type=_positive(_MAX_BODY_LIMIT), default=64 * 1024)
     p.add_argument("--ring-kib", type=_positive(_MAX_RING_KIB), default=8 * 1024)
     p.add_argument("--show-secrets", action="store_true")
     return p
 
 
+def _check_args(args: argparse.Namespace) -> str | None:
+    """Why the request is refused, or None. Under sudo, only the caller's own processes."""
+    if len(args.pid) > _MAX_PIDS:
+        return f"at most {_MAX_PIDS} --pid options"
+    sudo_uid = os.environ.get("SUDO_UID", "")  # set by sudo itself, not by its caller
+    if not _DIGITS.fullmatch(sudo_uid) or int(sudo_uid) == 0:
+        return None
+    for pid in args.pid:
+        uid = _process_uid(pid)
+        if uid is not None and uid != int(sudo_uid):
+            return f"process {pid} belongs to another user (uid {uid})"
+    return None
+
+
+def _process_uid(pid: int) -> int | None:
+    """Real uid of ``pid`` (None if it does not exist: attach reports that)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _scrub_environment() -> None:
+    for name in list(os.environ):
+        if name.startswith(_UNTRUSTED_ENV):
+            del os.environ[name]
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the helper: parse the fixed arguments, attach, stream records until stdin closes."""
     args = _parser().parse_args(argv)
+    _scrub_environment()
     out = sys.stdout
     lock = threading.Lock()
 
@@ -58,6 +106,33 @@ def main(argv: list[str] | None = None) -> int:
             except (BrokenPipeError, ValueError):
                 os._exit(0)
 
+    refused = _check_args(args)
+    if refused:
+        write([Error(f"httptap-helper: {refused}",
+                     "trace your own processes, or run httptap as root")])
+        return 2
+    # Watch stdin from the start: a front end that goes away during the (slow) attach must
+    # not leave a privileged process behind.
+    stdin_closed = threading.Event()
+    stop_requested: list[Callable[[], None]] = []
+
+    def watch_stdin() -> None:
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        except (OSError, ValueError):
+            pass
+        stdin_closed.set()
+        for stop_now in stop_requested:
+            stop_now()
+        # Nobody reads our output any more, and a clean detach of every probe takes seconds:
+        # leave soon; closing the BPF fds on exit frees programs and links in the kernel.
+        if _EXIT_GRACE is not None:  # None: in-process unit tests, which must not exit
+            timer = threading.Timer(_EXIT_GRACE, os._exit, (0,))
+            timer.daemon = True
+            timer.start()
+
+    threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
     options = CaptureOptions(
         body_limit=args.body_limit,
         ring_kib=args.ring_kib,
@@ -79,16 +154,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-
-    def watch_stdin() -> None:
-        try:
-            while sys.stdin.buffer.read(4096):
-                pass
-        except (OSError, ValueError):
-            pass
+    stop_requested.append(stop)
+    if stdin_closed.is_set():
         stop()
-
-    threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
     cap.start()
     while not cap.wait(0.2):
         pass

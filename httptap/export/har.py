@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from httptap import __version__, contract
 from httptap.export.session import SessionError
+from httptap.export.validate import check_exchange
 from httptap.model import (
     Body,
     Connection,
@@ -272,26 +273,56 @@ def _query_string(path: str) -> list[dict[str, str]]:
     return out
 
 
+#: the most a body is inflated to for a HAR file; beyond it (a decompression bomb) the
+#: encoded bytes are saved as they are
+MAX_DECODED = 32 * 1024 * 1024
+
+
 def _decode_content(encoding: str | None, body: Body) -> bytes | None:
-    """The body with its content-encoding undone, or None (not encoded, truncated, unknown)."""
+    """The body with its content-encoding undone, or None (not encoded, truncated, unknown,
+    or larger than ``MAX_DECODED`` once decoded)."""
     if not encoding or not body.data or body.truncated:
         return None
     enc = encoding.strip().lower()
     try:
         if enc in ("gzip", "x-gzip"):
-            return zlib.decompress(body.data, 47)
+            return _inflate(body.data, 47)
         if enc == "deflate":
             try:
-                return zlib.decompress(body.data)
+                return _inflate(body.data, zlib.MAX_WBITS)
             except zlib.error:
-                return zlib.decompress(body.data, -15)  # raw deflate, as some servers send
+                return _inflate(body.data, -15)  # raw deflate, as some servers send
         if enc == "br":
             import brotli  # type: ignore[import-not-found]  # optional
 
-            return bytes(brotli.decompress(body.data))
+            return _unbrotli(brotli, body.data)
     except Exception:  # corrupt or optional decoder missing: keep the raw bytes
         return None
     return None
+
+
+def _inflate(data: bytes, wbits: int) -> bytes | None:
+    d = zlib.decompressobj(wbits)
+    # max_length bounds memory however small the input is (a 64 KiB gzip inflates to 64 MiB)
+    out = d.decompress(data, MAX_DECODED + 1)
+    if len(out) > MAX_DECODED:
+        return None
+    if not d.eof:
+        raise zlib.error("incomplete stream")
+    return out
+
+
+def _unbrotli(mod: Any, data: bytes) -> bytes | None:
+    d = mod.Decompressor()
+    out = bytearray()
+    for i in range(0, len(data), 256):  # small steps keep each step's output bounded
+        out += d.process(data[i : i + 256])
+        if len(out) > MAX_DECODED:
+            return None
+    finished = getattr(d, "is_finished", None)
+    if finished is not None and not finished():
+        return None
+    return bytes(out)
 
 
 def _truncation_comment(body: Body) -> str:
@@ -434,6 +465,8 @@ def load_har(path: str | os.PathLike[str]) -> list[Exchange]:
         doc = json.loads(text)
         entries = _entries_of(doc, name)
         recovered = False
+    except RecursionError:
+        raise SessionError(f"{name}: JSON nested too deeply") from None
     except json.JSONDecodeError as exc:
         entries = _recover_entries(text)
         if entries is None:
@@ -446,8 +479,8 @@ def load_har(path: str | os.PathLike[str]) -> list[Exchange]:
         if not isinstance(entry, dict):
             raise SessionError(f"{name}: entry {i}: not an object")
         try:
-            ex = har_entry_to_exchange(entry, i)
-        except (KeyError, TypeError, ValueError) as exc:
+            ex = check_exchange(har_entry_to_exchange(entry, i))
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise SessionError(f"{name}: entry {i}: not a valid HAR entry: {exc!r}") from None
         if recovered:
             ex.note("loaded from a HAR file that was cut short")
@@ -474,7 +507,7 @@ def _recover_entries(text: str) -> list[Any] | None:
         if line.startswith("{") and line.endswith("}"):
             try:
                 obj = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 continue
             if isinstance(obj, dict) and "request" in obj:
                 entries.append(obj)

@@ -9,6 +9,7 @@ from typing import IO, Any
 
 from httptap import contract
 from httptap.export.session import SessionError
+from httptap.export.validate import check_exchange
 from httptap.model import Exchange
 
 #: Typed records of the helper protocol that carry an exchange object.
@@ -111,6 +112,8 @@ def _parse_line(line: str, where: str) -> Exchange | None:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         raise SessionError(f"{where}: not JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise SessionError(f"{where}: JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise SessionError(f"{where}: expected a JSON object, got {type(obj).__name__}")
     # A helper record has "type"; a contract object always has "method" (and may one day
@@ -122,6 +125,6 @@ def _parse_line(line: str, where: str) -> Exchange | None:
         if not isinstance(obj, dict):
             raise SessionError(f"{where}: record without an exchange object")
     try:
-        return contract.from_dict(obj)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return check_exchange(contract.from_dict(obj))
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise SessionError(f"{where}: not an httptap exchange: {exc}") from None

@@ -45,7 +45,7 @@ def load_session(path: str | os.PathLike[str]) -> list[Exchange]:
         )
     try:
         first = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         first = None  # a pretty-printed HAR starts with "{" alone on its line
     if isinstance(first, dict) and "log" not in first:
         return load_jsonl(name)

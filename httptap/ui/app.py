@@ -17,7 +17,7 @@ import re
 import signal
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -39,6 +39,9 @@ from httptap.ui.prompt import PathPrompt
 from httptap.ui.rate import RateMeter
 from httptap.ui.status_bar import Status, StatusBar
 from httptap.ui.store import ExchangeStore
+
+if TYPE_CHECKING:
+    from httptap.protocols.proto_schema import ProtoSchemas
 
 #: Screen updates per second at most while records stream in.
 FLUSH_HZ = 20
@@ -83,9 +86,11 @@ class HttptapApp(App[int]):
         history: int = 10_000,
         workdir: str | None = None,
         handle_signals: bool = False,
+        schemas: ProtoSchemas | None = None,
     ) -> None:
         super().__init__()
         self.capture = capture
+        self.schemas = schemas  # --proto: gRPC messages decoded by name in the detail view
         self.target = title
         self.store = ExchangeStore(history)
         self.filter_text = ""
@@ -243,7 +248,7 @@ class HttptapApp(App[int]):
         self._update_status()
 
     def on_exchange_list_selected(self, message: ExchangeList.Selected) -> None:
-        self.push_screen(DetailScreen(message.exchange))
+        self.push_screen(DetailScreen(message.exchange, schemas=self.schemas))
 
     # -- filter -------------------------------------------------------------------------
 
@@ -296,7 +301,7 @@ class HttptapApp(App[int]):
         if ex is None:
             self._say("no exchange selected", severity="warning", timeout=3)
             return
-        self.show_in_pager(decode_response(ex).text, "response")
+        self.show_in_pager(decode_response(ex, self.schemas).text, "response")
 
     def show_in_pager(self, text: str, name: str) -> None:
         """Page ``text`` in $PAGER and come back; says why when it cannot."""
@@ -382,16 +387,24 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", text)[:64] or "request"
 
 
-def run_tui(capture: Capture, *, title: str, filter_text: str = "", history: int = 10_000) -> int:
+def run_tui(
+    capture: Capture,
+    *,
+    title: str,
+    filter_text: str = "",
+    history: int = 10_000,
+    schemas: ProtoSchemas | None = None,
+) -> int:
     """Run the terminal UI over a started ``capture`` until the user quits; the exit status.
 
     ``title`` names what is captured (``"PID 1234 (python3)"``, ``"run.har"``); a bad
     ``filter_text`` opens the UI with the filter prompt showing the error. At most
-    ``history`` exchanges are kept (the oldest are dropped and counted). The capture is
+    ``history`` exchanges are kept (the oldest are dropped and counted). ``schemas``
+    (``--proto``) decode gRPC messages by name in the detail view. The capture is
     stopped when the UI ends. The UI drains ``capture.records()``: nothing else should.
     """
     app = HttptapApp(capture, title=title, filter_text=filter_text, history=history,
-                     handle_signals=True)
+                     handle_signals=True, schemas=schemas)
     status: int | None = None
     try:
         status = app.run()

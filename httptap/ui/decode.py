@@ -63,9 +63,14 @@ def decode_body(
     headers: Headers,
     *,
     grpc_messages: Sequence[GrpcMessage] | None = None,
+    grpc_decoder: Callable[[bytes], str | None] | None = None,
     limit: int = DISPLAY_LIMIT,
 ) -> Decoded:
-    """Decode ``body`` (sent with ``headers``) for display, at most ``limit`` bytes of output."""
+    """Decode ``body`` (sent with ``headers``) for display, at most ``limit`` bytes of output.
+
+    ``grpc_decoder`` decodes one gRPC message by name (``--proto``); None from it (or no
+    decoder) means the message is shown as raw protobuf.
+    """
     notes: list[str] = []
     if body.truncated:
         notes.append(
@@ -74,7 +79,7 @@ def decode_body(
         )
     mime, charset = _content_type(headers)
     if grpc_messages is not None and mime.startswith("application/grpc"):
-        out = _grpc(grpc_messages, limit)
+        out = _grpc(grpc_messages, limit, grpc_decoder)
         out.notes[:0] = notes
         return out
     if not body.data:
@@ -336,7 +341,11 @@ def _protobuf(data: bytes, limit: int) -> Decoded | None:
                    ["protobuf decoded without a schema (field numbers, guessed types)"])
 
 
-def _grpc(messages: Sequence[GrpcMessage], limit: int) -> Decoded:
+def _grpc(
+    messages: Sequence[GrpcMessage],
+    limit: int,
+    by_name: Callable[[bytes], str | None] | None = None,
+) -> Decoded:
     try:
         from httptap.protocols.protobuf import decode_raw, format_raw
     except ImportError:  # the protobuf decoder is optional for display
@@ -345,11 +354,18 @@ def _grpc(messages: Sequence[GrpcMessage], limit: int) -> Decoded:
         return Decoded("(no messages)", "empty", [])
     parts: list[str] = []
     budget = limit
+    named = unnamed = 0
     for i, m in enumerate(messages, 1):
         flags = ", compressed" if m.compressed else ""
         cut = ", truncated at capture" if m.truncated else ""
-        parts.append(f"── message {i} · {human_size(m.size)}{flags}{cut}")
-        if format_raw is not None and decode_raw is not None:
+        text = by_name(m.data) if by_name is not None else None
+        raw = ", raw (schema did not fit)" if by_name is not None and text is None else ""
+        parts.append(f"── message {i} · {human_size(m.size)}{flags}{cut}{raw}")
+        named += text is not None
+        unnamed += bool(raw)
+        if text is not None:
+            body = text[: max(budget, 1024)]
+        elif format_raw is not None and decode_raw is not None:
             body = format_raw(decode_raw(m.data), max_chars=max(budget, 1024))
         else:
             body = hexdump(m.data)
@@ -358,5 +374,7 @@ def _grpc(messages: Sequence[GrpcMessage], limit: int) -> Decoded:
         if budget <= 0 and i < len(messages):
             parts.append(f"… {len(messages) - i} more message(s) not shown (display limit)")
             break
-    return Decoded("\n".join(parts), "grpc", [f"{len(messages)} gRPC message(s), "
-                                              "protobuf decoded without a schema"])
+    how = ("protobuf decoded without a schema" if not named else
+           "decoded by name (--proto)" if not unnamed else
+           f"{named} decoded by name (--proto), {unnamed} without a schema")
+    return Decoded("\n".join(parts), "grpc", [f"{len(messages)} gRPC message(s), {how}"])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -24,22 +25,38 @@ from httptap.ui.detail_text import (
     title_text,
 )
 
+if TYPE_CHECKING:
+    from httptap.protocols.proto_schema import Direction, ProtoSchemas
+
 TABS = ("headers", "request", "response", "timing", "connection", "notes")
 _TITLES = ("Headers", "Request", "Response", "Timing", "Connection", "Notes")
 
 
-def decode_request(ex: Exchange) -> Decoded:
-    """The request body of ``ex`` decoded for display."""
+def decode_request(ex: Exchange, schemas: ProtoSchemas | None = None) -> Decoded:
+    """The request body of ``ex`` decoded for display (gRPC by name with ``schemas``)."""
     grpc = ex.grpc.requests if ex.grpc is not None else None
-    return decode_body(ex.request.body, ex.request.headers, grpc_messages=grpc)
+    return decode_body(ex.request.body, ex.request.headers, grpc_messages=grpc,
+                       grpc_decoder=_by_name(ex, schemas, "request"))
 
 
-def decode_response(ex: Exchange) -> Decoded:
-    """The response body of ``ex`` decoded for display."""
+def decode_response(ex: Exchange, schemas: ProtoSchemas | None = None) -> Decoded:
+    """The response body of ``ex`` decoded for display (gRPC by name with ``schemas``)."""
     if ex.response is None:
         return Decoded("(no response yet)" if not ex.complete else "(no response)", "empty")
     grpc = ex.grpc.responses if ex.grpc is not None else None
-    return decode_body(ex.response.body, ex.response.headers, grpc_messages=grpc)
+    return decode_body(ex.response.body, ex.response.headers, grpc_messages=grpc,
+                       grpc_decoder=_by_name(ex, schemas, "response"))
+
+
+def _by_name(
+    ex: Exchange, schemas: ProtoSchemas | None, direction: Direction
+) -> Callable[[bytes], str | None] | None:
+    """A decoder for ``ex``'s messages when the schemas know its method, else None (raw)."""
+    g = ex.grpc
+    if schemas is None or g is None or schemas.message_type(g.service, g.method,
+                                                            direction) is None:
+        return None
+    return lambda data: schemas.decode(g.service, g.method, direction, data)
 
 
 class DetailScreen(Screen[None]):
@@ -68,12 +85,15 @@ class DetailScreen(Screen[None]):
           for i, name in enumerate(TABS)),
     ]
 
-    def __init__(self, exchange: Exchange, *, tab: str = "headers") -> None:
+    def __init__(
+        self, exchange: Exchange, *, tab: str = "headers", schemas: ProtoSchemas | None = None
+    ) -> None:
         super().__init__()
         self.exchange = exchange
+        self.schemas = schemas
         self._first_tab = tab
-        self.request_decoded = decode_request(exchange)
-        self.response_decoded = decode_response(exchange)
+        self.request_decoded = decode_request(exchange, schemas)
+        self.response_decoded = decode_response(exchange, schemas)
 
     def compose(self) -> ComposeResult:
         ex = self.exchange
@@ -107,8 +127,8 @@ class DetailScreen(Screen[None]):
     def update_exchange(self, ex: Exchange) -> None:
         """Show the newer state of the same exchange (a pending one that completed)."""
         self.exchange = ex
-        self.request_decoded = decode_request(ex)
-        self.response_decoded = decode_response(ex)
+        self.request_decoded = decode_request(ex, self.schemas)
+        self.response_decoded = decode_response(ex, self.schemas)
         self.query_one("#title", Static).update(title_text(ex))
         self.query_one("#headers-text", Static).update(headers_text(ex))
         self.query_one("#timing-text", Static).update(timing_text(ex))
