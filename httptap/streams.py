@@ -78,8 +78,12 @@ class StreamTable:
         body_limit: int = 64 * 1024,
         resolve: Resolver | None = None,
         clock_offset_ns: int = 0,
+        snapshot_pending: bool = True,
     ) -> None:
+        """``snapshot_pending=False``: Pending records carry the live exchange, which later
+        parsing changes; the caller copies (``snapshot``) those it keeps."""
         self.body_limit = body_limit
+        self._snapshot = snapshot_pending
         self._resolve = resolve
         self._offset = clock_offset_ns
         self._conns: dict[tuple[int, int], _Conn] = {}
@@ -307,10 +311,15 @@ class StreamTable:
         for pe in events:
             if isinstance(pe, ExchangePending):
                 ex = self._label(conn, pe.exchange)
-                out.append(Pending(snapshot(ex)))
+                out.append(Pending(snapshot(ex) if self._snapshot else ex))
             elif isinstance(pe, ExchangeDone):
                 ex = self._label(conn, pe.exchange)
                 self.stats.exchanges += 1
+                if conn.midstream and not conn.noted:
+                    # the first exchange done on a connection older than the capture says so
+                    conn.noted = True
+                    if not any(n.startswith(NOTE_MIDSTREAM) for n in ex.notes):
+                        ex.note(NOTE_MIDSTREAM)
                 out.append(Completed(ex))
             elif isinstance(pe, ParseFailed):
                 self._switch_off(conn, not_http=True)
@@ -335,10 +344,7 @@ class StreamTable:
         if not ex.id:
             self._next_id += 1
             ex.id = str(self._next_id)
-            if conn.midstream and not conn.noted:
-                conn.noted = True
-                if not any(n.startswith(NOTE_MIDSTREAM) for n in ex.notes):
-                    ex.note(NOTE_MIDSTREAM)
+
         if ex.wall_start is None and ex.timings.request_start is not None:
             ex.wall_start = (ex.timings.request_start + self._offset) / 1e9
         return ex

@@ -7,7 +7,7 @@ need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 
 pkgs=(python3-bpfcc bpftool python3-venv python3-dev
-      nginx-light curl nghttp2-client wrk tshark nodejs openssl neovim tmux)
+      nginx-light curl nghttp2-client wrk tshark nodejs openssl neovim tmux sudo)
 for p in "${pkgs[@]}"; do have "$p" || need+=("$p"); done
 
 # Kernel headers: the exact package when the archive has one, else the distribution's
