@@ -29,6 +29,7 @@ from pygls.workspace import TextDocument
 from httptap import __version__
 from httptap.capture import procfs
 from httptap.engine.api import Capture, CaptureError, CaptureOptions
+from httptap.export.har import CREATOR, HAR_VERSION, exchange_to_har_entry
 from httptap.filter import Filter, FilterError, compile_filter
 from httptap.model import Exchange
 from httptap.records import Error, Record
@@ -217,6 +218,35 @@ class HttptapServer(LanguageServer):
         limit = _int(p.get("bodyLimit"), DETAIL_BODY_LIMIT, "bodyLimit") or DETAIL_BODY_LIMIT
         return detail(ex, limit)
 
+    def har(self, params: Any) -> dict[str, Any]:
+        """``httptap/har {filter?, uri?, line?, ids?}``: stored exchanges as a HAR 1.2 log.
+
+        Oldest first, pending ones included (status 0), built by the exporter of
+        ``httptap --save`` (raw bodies, ``_httptap`` details), so the file loads back.
+        """
+        p = _params(params)
+        flt = _compile(p.get("filter"))
+        ids = p.get("ids")
+        if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+            raise JsonRpcInvalidParams("'ids' must be a list of strings")
+        items = [ex for _key, ex in self.state.history.entries()]
+        if p.get("uri") is not None:
+            targets = self._target_ids(str(p["uri"]), _int(p.get("line"), 0, "line"))
+            items = [ex for ex in items if ex.id in targets]
+        if ids is not None:
+            wanted = set(ids)
+            items = [ex for ex in items if ex.id in wanted]
+        if flt is not None:
+            items = [ex for ex in items if flt.matches(ex)]
+        return {
+            "log": {
+                "version": HAR_VERSION,
+                "creator": {"name": CREATOR, "version": __version__},
+                "pages": [],
+                "entries": [exchange_to_har_entry(ex) for ex in items],
+            }
+        }
+
     def stats(self, params: Any = None) -> dict[str, Any]:
         """``httptap/stats``: attach state and totals."""
         return {**self.state.describe(), "settings": self.settings.as_dict()}
@@ -381,6 +411,7 @@ REQUESTS = {
     "httptap/exchanges": "exchanges",
     "httptap/exchange": "exchange",
     "httptap/stats": "stats",
+    "httptap/har": "har",
 }
 
 

@@ -69,25 +69,39 @@ class Event:
         return (self.pid, self.gen)
 
 
+# Enum and flag construction costs a few µs per call; the values are few, so look them up.
+_KINDS = {int(k): k for k in Kind}
+_DIRS: dict[int, Dir | None] = {0: Dir.EGRESS, 1: Dir.INGRESS}
+_FLAGS: dict[int, SockFlag] = {}
+_unpack_header = _HEADER.unpack_from
+
+
+def _flag(value: int) -> SockFlag:
+    flag = _FLAGS.get(value)
+    if flag is None:
+        flag = SockFlag(value)
+        if len(_FLAGS) < 1024:
+            _FLAGS[value] = flag
+    return flag
+
+
 def decode(raw: bytes | memoryview) -> Event:
     """Decode one ring-buffer record."""
-    ts, gen, tgid, tid, fd, length, size, lost, kind, direction, flags, aux = _HEADER.unpack_from(
-        raw
-    )
+    ts, gen, tgid, tid, fd, length, size, lost, kind, direction, flags, aux = _unpack_header(raw)
     data = bytes(raw[HEADER_SIZE : HEADER_SIZE + length])
     return Event(
-        kind=Kind(kind),
-        ts_ns=ts,
-        gen=gen,
-        pid=tgid,
-        tid=tid,
-        fd=fd,
-        size=size,
-        lost=lost,
-        direction=Dir(direction) if direction <= 1 else None,
-        flags=SockFlag(flags),
-        aux=aux,
-        data=data,
+        _KINDS.get(kind) or Kind(kind),
+        ts,
+        gen,
+        tgid,
+        tid,
+        fd,
+        size,
+        lost,
+        _DIRS.get(direction),
+        _FLAGS.get(flags) or _flag(flags),
+        aux,
+        data,
     )
 
 

@@ -19,6 +19,12 @@ from httptap.capture.events import SockFlag, decode
 CHUNK = 16 * 1024
 MAX_CHUNKS = 16  # 256 KiB copied per syscall; the rest of a call becomes a size-only gap
 
+#: syscall exits served by the one ``ht_exit_io`` program of bpf/capture.c
+EXIT_IO_TRACEPOINTS = (
+    "read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg",
+    "recvmmsg", "sendmmsg",
+)
+
 
 _SSL_ENTRY = {
     "SSL_write": b"ssl_write_enter",
@@ -68,7 +74,15 @@ class _SockVal(ct.Structure):
 class Program:
     """The loaded program. Not thread-safe: use it from the engine thread only."""
 
-    def __init__(self, *, ring_kib: int = 8 * 1024, on_event: Callable[[object], None]) -> None:
+    def __init__(
+        self,
+        *,
+        ring_kib: int = 8 * 1024,
+        on_event: Callable[[object], None],
+        raw: bool = False,
+    ) -> None:
+        """Compile and load; ``on_event`` gets each decoded ``Event`` (with ``raw``, the
+        record's bytes, for ``events.decode`` later: the cheapest callback)."""
         try:
             from bcc import BPF  # type: ignore[import-not-found]
         except ImportError as exc:
@@ -90,6 +104,9 @@ class Program:
             try:
                 with _stderr_to(log.fileno()):
                     self._bpf = BPF(text=_source().encode(), cflags=cflags)
+                    for name in EXIT_IO_TRACEPOINTS:
+                        self._bpf.attach_tracepoint(tp=f"syscalls:sys_exit_{name}".encode(),
+                                                    fn_name=b"ht_exit_io")
             except Exception as exc:
                 log.seek(0)
                 errors = [ln for ln in log.read().decode("utf-8", "replace").splitlines()
@@ -103,13 +120,37 @@ class Program:
         self._traced = self._bpf[b"traced"]
         self._sockets = self._bpf[b"sockets"]
         self._lost = self._bpf[b"lost"]
-
-        def _callback(_ctx: object, data: int, size: int) -> None:
-            on_event(decode(ct.string_at(data, size)))
-
-        self._callback = _callback  # keep a reference: ctypes calls it from C
-        self._bpf[b"events"].open_ring_buffer(_callback)
+        self._open_ring(on_event, raw)
         self.closed = False
+
+    def _open_ring(self, on_event: Callable[[object], None], raw: bool) -> None:
+        """Register the ring-buffer callback; with ``raw`` it gets the record's bytes only.
+
+        The callback runs once per event, so it is kept to one copy and one call: bcc's
+        own wrapper (a Python frame converting the return value) is bypassed when its
+        internals are where we expect them.
+        """
+        string_at = ct.string_at
+        if raw:
+            def _callback(_ctx: object, data: int, size: int) -> int:
+                on_event(string_at(data, size))
+                return 0
+        else:
+            def _callback(_ctx: object, data: int, size: int) -> int:
+                on_event(decode(string_at(data, size)))
+                return 0
+
+        table = self._bpf[b"events"]
+        try:
+            from bcc.table import _RINGBUF_CB_TYPE  # type: ignore[import-not-found]
+
+            fn = _RINGBUF_CB_TYPE(_callback)
+            self._bpf._open_ring_buffer(table.map_fd, fn, None)
+            table._cbs[0] = fn  # bcc frees it with the table
+            self._callback = fn  # keep a reference: C calls it
+        except (ImportError, AttributeError):
+            self._callback = _callback
+            table.open_ring_buffer(_callback)
 
     # -- traced processes and sockets ------------------------------------------------------
 
@@ -172,7 +213,13 @@ class Program:
     # -- running ---------------------------------------------------------------------------
 
     def poll(self, timeout_ms: int) -> None:
+        """Wait ``timeout_ms`` then deliver every record waiting in the ring buffer.
+
+        The kernel side submits without wakeups, so the wait is a timer: records are
+        drained in batches of one period (the ring buffer is sized to hold several).
+        """
         self._bpf.ring_buffer_poll(timeout_ms)
+        self._bpf.ring_buffer_consume()
 
     def consume(self) -> None:
         self._bpf.ring_buffer_consume()

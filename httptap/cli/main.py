@@ -29,6 +29,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
+_FLUSH_EVERY = 0.05  # seconds
+
 EXAMPLES = """\
 examples:
   httptap --pid 1234                      one line per exchange, live
@@ -204,6 +206,7 @@ class _Run:
         self.har: Any = None
         self.stopping = False
         self.error: Error | None = None
+        self._flushed = 0.0
 
     def run(self) -> int:
         args, env = self.args, self.env
@@ -234,6 +237,7 @@ class _Run:
                 self._handle(rec)
             restore()
             self._close_har()
+            self.env.stdout.flush()
         self._totals()
         if self.error is not None and self.shown == 0 and not args.open:
             return EXIT_FAILED
@@ -300,13 +304,13 @@ class _Run:
         args = self.args
         deadline = time.monotonic() + args.duration if args.duration else None
         while not self.stopping:
-            timeout = 0.2
-            for rec in capture.records(timeout=timeout):
+            for rec in capture.records(timeout=_FLUSH_EVERY):
                 self._handle(rec)
                 if self._done(deadline):
                     return
                 if self.stopping:
                     return
+            self.env.stdout.flush()
             if not capture.running:
                 return
             if self._done(deadline):
@@ -353,7 +357,12 @@ class _Run:
             env.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
         else:
             env.stdout.write(format_line(ex, env.columns if env.stdout_isatty else 80) + "\n")
-        env.stdout.flush()
+        # one write syscall per exchange is a cost a chatty service shows: flush at most
+        # every 50 ms while records keep coming, and whenever they pause (_loop)
+        now = time.monotonic()
+        if now - self._flushed >= _FLUSH_EVERY:
+            env.stdout.flush()
+            self._flushed = now
 
     def _close_har(self) -> None:
         if self.har is not None:

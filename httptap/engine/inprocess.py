@@ -7,13 +7,13 @@ import time
 from collections.abc import Sequence
 
 from httptap.capture import procfs, tls_libs
-from httptap.capture.events import Event, Kind, SockFlag
+from httptap.capture.events import Kind, SockFlag, decode
 from httptap.engine.api import Capture, CaptureError, CaptureOptions
 from httptap.model import Exchange
 from httptap.records import Completed, Lost, Pending, ProcessExit, Ready, Record, Stats
-from httptap.streams import StreamTable
+from httptap.streams import StreamTable, snapshot
 
-_POLL_MS = 50
+_POLL_MS = 25  # the drain period: the kernel does not wake us per record
 _NOTE_UNANSWERED = "no response before capture ended"
 
 
@@ -54,16 +54,18 @@ class InProcessCapture(Capture):
         self.options = options
         self._program = None  # httptap.capture.loader.Program, once attached
         self._alive: set[int] = set()
-        self._events: list[Event] = []
+        self._events: list[bytes] = []  # raw ring-buffer records, decoded by _drain
         self._resolver = _Resolver()
         self._streams = StreamTable(
             body_limit=options.body_limit,
             resolve=self._resolver,
             clock_offset_ns=time.time_ns() - time.monotonic_ns(),
+            snapshot_pending=False,  # _publish copies only the Pendings it emits
         )
         self._open: dict[str, Exchange] = {}
         self._lost_seen = 0
         self._mask = None
+        self._mask_names: dict[str, bool] = {}  # header name -> masking may change its value
         if not options.show_secrets:
             from httptap.secrets import mask_exchange
 
@@ -97,7 +99,8 @@ class InProcessCapture(Capture):
 
         started = time.monotonic()
         try:
-            self._program = Program(ring_kib=self.options.ring_kib, on_event=self._events.append)
+            self._program = Program(ring_kib=self.options.ring_kib,
+                                    on_event=self._events.append, raw=True)
         except LoadError as exc:
             raise CaptureError(exc.message, exc.remedy) from exc
         self.headers_message = self._program.headers.message
@@ -189,15 +192,24 @@ class InProcessCapture(Capture):
             program.close()
 
     def _drain(self) -> list[Record]:
-        events, self._events[:] = list(self._events), []
+        # the ring-buffer callback holds this list's append: copy and clear, never rebind
+        events = self._events[:]
+        self._events.clear()
         out: list[Record] = []
         streams = self._streams
+        handle = streams.handle
         program = self._program
         assert program is not None
         rescan: set[int] = set()
-        for ev in events:
+        data_kinds = (Kind.DATA, Kind.GAP)
+        for raw in events:
+            ev = decode(raw) if type(raw) is bytes else raw
             kind = ev.kind
-            if kind is Kind.MMAP_EXEC:
+            if kind in data_kinds:
+                recs = handle(ev)
+                if recs:
+                    out.extend(recs)
+            elif kind is Kind.MMAP_EXEC:
                 rescan.add(ev.pid)
             elif kind is Kind.FORK:
                 self._on_fork(ev.aux)
@@ -231,24 +243,66 @@ class InProcessCapture(Capture):
             program.untrace_pid(child)  # a thread (or already gone)
 
     def _publish(self, records: list[Record]) -> list[Record]:
-        """Mask secrets at the source and keep one Pending per exchange per batch."""
+        """Mask secrets at the source; one Pending per exchange per batch, none at all for
+        an exchange that also completed in the batch.
+
+        The stream table hands out Pendings of live exchanges (no copy per request); the
+        copy (``snapshot``) is made here, only for the Pendings that are emitted, at the
+        place of the exchange's first Pending and with its state at the end of the batch.
+        """
         out: list[Record] = []
-        last_pending: dict[str, int] = {}
+        first_pending: dict[str, int] = {}
+        completed: set[str] = set()
+        mask = self._mask_fast if self._mask is not None else None
         for rec in records:
-            if isinstance(rec, Pending | Completed):
+            if type(rec) is Completed:
                 ex = rec.exchange
-                if self._mask is not None:
-                    self._mask(ex)
-                if isinstance(rec, Pending):
-                    self._open[ex.id] = ex
-                    if ex.id in last_pending:
-                        out[last_pending[ex.id]] = rec
-                        continue
-                    last_pending[ex.id] = len(out)
-                else:
-                    self._open.pop(ex.id, None)
+                if mask is not None:
+                    mask(ex)
+                self._open.pop(ex.id, None)
+                completed.add(ex.id)
+            elif type(rec) is Pending:
+                ex_id = rec.exchange.id
+                self._open[ex_id] = rec.exchange
+                if ex_id not in first_pending:
+                    first_pending[ex_id] = len(out)
+                    out.append(rec)
+                continue
             out.append(rec)
-        return out
+        if not first_pending:
+            return out
+        for ex_id, i in first_pending.items():
+            if ex_id in completed:
+                out[i] = None  # type: ignore[call-overload]
+            else:
+                ex = snapshot(self._open[ex_id])
+                if mask is not None:
+                    mask(ex)
+                out[i] = Pending(ex)
+        return [rec for rec in out if rec is not None]
+
+    def _mask_fast(self, ex: Exchange) -> None:
+        """``mask_exchange``, skipped when it would change nothing (the common case): no
+        header whose value it masks, and no query or userinfo in the path."""
+        names = self._mask_names
+        req = ex.request
+        resp = ex.response
+        path = req.path
+        if "?" in path or "@" in path:
+            self._mask(ex)  # type: ignore[misc]
+            return
+        for headers in (req.headers, req.trailers,
+                        resp.headers if resp is not None else (),
+                        resp.trailers if resp is not None else ()):
+            for name, _value in headers:
+                hit = names.get(name)
+                if hit is None:
+                    hit = names[name] = _maskable(name)
+                    if len(names) > 4096:
+                        names.clear()
+                if hit:
+                    self._mask(ex)  # type: ignore[misc]
+                    return
 
     def _finish(self, records: list[Record]) -> list[Record]:
         for rec in records:
@@ -277,6 +331,12 @@ class InProcessCapture(Capture):
             )
         )
         return out
+
+
+def _maskable(name: str) -> bool:
+    from httptap import secrets
+
+    return secrets.is_secret_header(name) or name.lower() in secrets._URL_HEADERS
 
 
 def _has_bpf_caps() -> bool:

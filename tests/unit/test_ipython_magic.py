@@ -298,9 +298,9 @@ def test_jupyter_returns_at_once_and_updates_in_place(ip: Any, opener: Opener,
     monkeypatch.setattr(magic_mod, "_in_kernel", lambda shell: True)
     monkeypatch.setattr("IPython.display.display", fake_display)
     monkeypatch.setattr(notebook_mod, "MIN_INTERVAL", 0.2)
-    started = time.monotonic()
+    # the fake capture yields nothing until fed below: returning here at all proves the magic
+    # does not hold the cell the way the terminal's live table does
     cap = ip.run_line_magic("httptap", "4242")
-    assert time.monotonic() - started < 0.5  # the magic returned at once
     (dh,) = handles
     assert "(pending)" not in repr(dh.shown[0])
 
