@@ -19,6 +19,7 @@ SSL_SYMBOLS = ("SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex")
 _GO_MAGIC = b"\xff Go buildinf:"
 _VERSION_RE = re.compile(rb"OpenSSL \d+\.\d+\.\d+[a-z]?(?:-[a-z0-9]+)? +\d+ \w+ \d{4}")
 _SCAN_LIMIT = 256 * 1024 * 1024
+_PIECE = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,33 +69,85 @@ def dynamic_symbols(path: str) -> set[str]:
 
 
 def is_go_binary(path: str) -> bool:
-    """Go executables carry a build-info blob; uretprobes would corrupt their stacks."""
-    try:
+    """Go executables carry a build-info section; uretprobes would corrupt their stacks."""
+    names = section_names(path)
+    if names:
+        return ".go.buildinfo" in names or ".note.go.buildid" in names
+    try:  # stripped of section headers: look for the build-info magic near the start
         with open(path, "rb") as f:
-            return _GO_MAGIC in f.read(min(os.path.getsize(path), 32 * 1024 * 1024))
+            return _GO_MAGIC in f.read(4 * 1024 * 1024)
     except OSError:
         return False
 
 
-def openssl_version(path: str) -> str:
-    """The OpenSSL version string compiled into ``path``, or ""."""
+def section_names(path: str) -> set[str]:
+    """Names of an ELF64 file's sections (empty if not ELF64 or without section headers)."""
     try:
-        size = os.path.getsize(path)
         with open(path, "rb") as f:
-            data = f.read(min(size, _SCAN_LIMIT))
+            head = f.read(64)
+            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
+                return set()
+            shoff = struct.unpack_from("<Q", head, 0x28)[0]
+            shentsize, shnum, shstrndx = struct.unpack_from("<HHH", head, 0x3A)
+            if shoff == 0 or shentsize != 64 or shnum > 4096 or shstrndx >= shnum:
+                return set()
+            f.seek(shoff)
+            table = f.read(shentsize * shnum)
+            if len(table) < shentsize * shnum:
+                return set()
+            str_off, str_size = struct.unpack_from("<QQ", table, shstrndx * 64 + 24)
+            f.seek(str_off)
+            strtab = f.read(min(str_size, 1024 * 1024))
+    except OSError:
+        return set()
+    names: set[str] = set()
+    for i in range(shnum):
+        name_off = struct.unpack_from("<I", table, i * 64)[0]
+        if name_off < len(strtab):
+            end = strtab.find(b"\0", name_off)
+            names.add(strtab[name_off:end].decode("ascii", "replace"))
+    return names
+
+
+def openssl_version(path: str) -> str:
+    """The OpenSSL version string compiled into ``path``, or "" (read in 1 MiB pieces)."""
+    m = None
+    try:
+        with open(path, "rb") as f:
+            tail = b""
+            for _ in range(_SCAN_LIMIT // _PIECE):
+                piece = f.read(_PIECE)
+                if not piece:
+                    break
+                m = _VERSION_RE.search(tail + piece)
+                if m:
+                    break
+                tail = piece[-64:]  # a string cut between two pieces is found in the next
     except OSError:
         return ""
-    m = _VERSION_RE.search(data)
-    return m.group(0).decode() if m else ""
+    if m:
+        return m.group(0).decode()
+    # a shared libssl keeps its version string in the libcrypto beside it
+    name = os.path.basename(path)
+    if name.startswith("libssl"):
+        sibling = os.path.join(os.path.dirname(path), "libcrypto" + name[len("libssl"):])
+        if os.path.exists(sibling):
+            return openssl_version(sibling)
+    return ""
 
 
-def inspect(path: str) -> TlsLibrary | None:
-    """A TlsLibrary when ``path`` exports OpenSSL's read/write functions."""
+def inspect(path: str, *, version: bool = True) -> TlsLibrary | None:
+    """A TlsLibrary when ``path`` exports OpenSSL's read/write functions.
+
+    ``version=False`` skips looking for the version string (a scan of the file), which the
+    engine does not need at attach.
+    """
     syms = dynamic_symbols(path)
     found = tuple(s for s in SSL_SYMBOLS if s in syms)
     if "SSL_write" not in found and "SSL_write_ex" not in found:
         return None
-    return TlsLibrary(path, found, openssl_version(path), go=is_go_binary(path))
+    return TlsLibrary(path, found, openssl_version(path) if version else "",
+                      go=is_go_binary(path))
 
 
 def system_libssl() -> list[str]:

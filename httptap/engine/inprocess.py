@@ -149,7 +149,7 @@ class InProcessCapture(Capture):
         if fid is None or fid in self._tls_checked:
             return
         self._tls_checked.add(fid)
-        lib = tls_libs.inspect(path)
+        lib = tls_libs.inspect(path, version=False)
         if lib is None:
             return
         if lib.go:
@@ -173,7 +173,9 @@ class InProcessCapture(Capture):
             pids = ", ".join(map(str, self.pids))
             tls = len(self._tls_hooked)
             libs = f"{tls} TLS librar{'y' if tls == 1 else 'ies'}"
-            self._emit([Ready(sorted(self._alive), f"attached to PID {pids} ({libs})")])
+            # what TLS cannot be seen (a Go binary) is said once, with the readiness line
+            notes = "".join(f"; {note}" for note in self.tls_notes)
+            self._emit([Ready(sorted(self._alive), f"attached to PID {pids} ({libs}){notes}")])
             next_stats = time.monotonic() + self.options.stats_interval
             while not self._stop.is_set() and self._alive:
                 program.poll(_POLL_MS)
