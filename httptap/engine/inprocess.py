@@ -141,6 +141,15 @@ class InProcessCapture(Capture):
 
     def _scan_tls(self, pid: int) -> None:
         """Hook every OpenSSL the process maps (private copies, static executables)."""
+        exe = tls_libs.file_id(f"/proc/{pid}/exe")
+        if exe is not None and exe not in self._tls_checked and tls_libs.is_go_binary(
+            f"/proc/{pid}/exe"
+        ):
+            self._tls_checked.add(exe)  # never hooked: uretprobes corrupt Go stacks
+            self.tls_notes.append(
+                f"PID {pid} ({procfs.comm(pid)}) is a Go binary: its crypto/tls traffic is not "
+                "decrypted (no uprobes on Go); its plaintext HTTP is captured"
+            )
         for path in tls_libs.mapped_executables(pid):
             self._hook_tls(path)
 

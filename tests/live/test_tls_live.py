@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from httptap.model import Role
+from httptap.records import Ready
 from tests.live.conftest import PROGS, PY, free_port, wait_port
 
 
@@ -202,3 +203,21 @@ def test_node_https_keepalive(tls_server, attach, tmp_path):
         _only_tls(cap, got)
     finally:
         proc.kill()
+
+
+def test_go_binary_is_never_hooked_and_says_so(attach):
+    # fzf (Debian's package) is a Go program; with --filter it waits on stdin
+    fzf = shutil.which("fzf")
+    if fzf is None:
+        pytest.fail("fzf is not installed (scripts/install-system.sh installs it)")
+    proc = subprocess.Popen([fzf, "--filter", "x"], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL)
+    try:
+        cap = attach(proc.pid)
+        ready = next(r for r in cap.capture.records(timeout=10) if isinstance(r, Ready))
+        assert "is a Go binary" in ready.message
+        hooked = cap.capture.tls_libraries
+        assert all(not lib.go and "fzf" not in lib.path for lib in hooked)
+    finally:
+        proc.kill()
+        proc.wait()
