@@ -14,6 +14,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from httptap import argtypes
 from httptap.engine.api import Capture, CaptureError, CaptureOptions
 
 from .errors import AttachError
@@ -38,41 +39,6 @@ def _in_kernel(shell: Any) -> bool:
     return any(cls.__name__ == "ZMQInteractiveShell" for cls in type(shell).__mro__)
 
 
-def _size(text: str) -> int:
-    units = {"k": 1024, "m": 1024 * 1024}
-    t = text.strip().lower().removesuffix("b").removesuffix("i")
-    mult = units.get(t[-1:], 1)
-    if mult != 1:
-        t = t[:-1]
-    try:
-        value = int(float(t) * mult)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 65536, 64k, 1M)") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"not a positive size: {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
-    return value
-
-
 @magics_class
 class HttptapMagics(Magics):
     """``%httptap``; holds the captures this shell started (``registry``)."""
@@ -94,11 +60,11 @@ class HttptapMagics(Magics):
     @argument("--filter", "-f", default="", metavar="EXPR",
               help="keep only exchanges matching EXPR, e.g. 'status>=400', "
               "'host=api.example.com and latency>200ms' (see `httptap --help-filter`)")
-    @argument("--duration", "-d", type=_positive_float, metavar="SECONDS",
+    @argument("--duration", "-d", type=argtypes.positive_float, metavar="SECONDS",
               help="stop capturing after this many seconds")
-    @argument("--count", "-n", type=_positive_int, metavar="N",
+    @argument("--count", "-n", type=argtypes.positive_int, metavar="N",
               help="stop capturing after N (matching) exchanges")
-    @argument("--body-limit", type=_size, default=64 * 1024, metavar="BYTES",
+    @argument("--body-limit", type=argtypes.size, default=64 * 1024, metavar="BYTES",
               help="bytes of each body kept (default 64k; true sizes are always counted)")
     @argument("--show-secrets", action="store_true",
               help="do not mask Authorization, Cookie and similar values")
@@ -110,7 +76,7 @@ class HttptapMagics(Magics):
     @argument("--force", action="store_true", help="overwrite an existing --save file")
     @argument("--helper", action="store_true",
               help="capture through httptap-helper even when running as root")
-    @argument("--keep", type=_positive_int, default=DEFAULT_KEEP, metavar="N",
+    @argument("--keep", type=argtypes.positive_int, default=DEFAULT_KEEP, metavar="N",
               help=f"completed exchanges kept in the handle (default {DEFAULT_KEEP}; "
               "older ones are dropped and counted)")
     @line_magic

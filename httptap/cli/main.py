@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
-from httptap import contract
+from httptap import argtypes, contract
 from httptap.cli.lines import format_line, human_size
 from httptap.engine.api import Capture, CaptureError, CaptureOptions, ReplayCapture, open_capture
 from httptap.model import Exchange
@@ -63,41 +63,6 @@ def _terminal_columns() -> int:
         return 80
 
 
-def _size(text: str) -> int:
-    units = {"k": 1024, "m": 1024 * 1024}
-    t = text.strip().lower().removesuffix("b").removesuffix("i")
-    mult = units.get(t[-1:], 1)
-    if t[-1:] in units:
-        t = t[:-1]
-    try:
-        value = int(float(t) * mult)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 65536, 64k, 1M)") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return value
-
-
-def _pid(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a PID: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"not a PID: {text!r}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="httptap",
@@ -106,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES + "\nsubcommands: doctor [--pid N], demo (see `httptap doctor --help`)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--pid", "-p", type=_pid, action="append", default=[], metavar="PID",
+    p.add_argument("--pid", "-p", type=argtypes.pid, action="append", default=[], metavar="PID",
                    help="process to attach to (repeat for several); its children are followed")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--jsonl", action="store_true",
@@ -114,12 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--plain", action="store_true",
                      help="print one line per exchange even on a terminal (default there: "
                      "the full-screen UI)")
-    p.add_argument("--duration", type=_positive_float, metavar="SECONDS",
+    p.add_argument("--duration", type=argtypes.positive_float, metavar="SECONDS",
                    help="stop after this many seconds")
-    p.add_argument("--count", type=int, metavar="N", help="stop after N exchanges")
-    p.add_argument("--body-limit", type=_size, default=64 * 1024, metavar="BYTES",
+    p.add_argument("--count", type=argtypes.positive_int, metavar="N",
+                   help="stop after N exchanges")
+    p.add_argument("--body-limit", type=argtypes.size, default=64 * 1024, metavar="BYTES",
                    help="bytes of each body kept and shown (default 64k; true sizes always kept)")
-    p.add_argument("--ring-kib", type=int, default=8 * 1024, metavar="KIB",
+    p.add_argument("--ring-kib", type=argtypes.positive_int, default=8 * 1024, metavar="KIB",
                    help="kernel ring buffer size in KiB (default 8192)")
     p.add_argument("--filter", "-f", metavar="EXPR", default="",
                    help="show only exchanges matching EXPR (see --help-filter)")
@@ -163,9 +129,6 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     if bool(args.pid) == bool(args.open):
         parser.print_usage(env.stderr)
         env.stderr.write("httptap: error: give --pid PID (to capture) or --open FILE\n")
-        return EXIT_USAGE
-    if args.count is not None and args.count <= 0:
-        env.stderr.write("httptap: error: --count must be positive\n")
         return EXIT_USAGE
     try:
         from httptap.filter import FilterError, compile_filter
