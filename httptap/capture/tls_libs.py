@@ -14,6 +14,7 @@ import struct
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 SSL_SYMBOLS = ("SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex")
 _GO_MAGIC = b"\xff Go buildinf:"
@@ -30,42 +31,72 @@ class TlsLibrary:
     go: bool = False
 
 
+# Elf64_Shdr: name, type, flags, addr, offset, size, link, info, addralign, entsize
+_SHDR = struct.Struct("<IIQQQQIIQQ")
+_SHT_DYNSYM = 11
+_MAX_TABLE = 64 * 1024 * 1024
+
+
+def _sections(f: BinaryIO) -> list[tuple[int, ...]]:
+    """The section headers of an open little-endian ELF64 file, or [] for anything else."""
+    head = f.read(64)
+    if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
+        return []
+    shoff = struct.unpack_from("<Q", head, 0x28)[0]
+    shentsize, shnum = struct.unpack_from("<HH", head, 0x3A)
+    if shoff == 0 or shentsize != _SHDR.size or shnum > 4096:
+        return []
+    f.seek(shoff)
+    table = f.read(shentsize * shnum)
+    if len(table) < shentsize * shnum:
+        return []
+    return [_SHDR.unpack_from(table, i * _SHDR.size) for i in range(shnum)]
+
+
+def _read(f: BinaryIO, offset: int, size: int) -> bytes:
+    f.seek(offset)
+    return f.read(min(size, _MAX_TABLE))
+
+
+def _name(strtab: bytes, offset: int) -> str:
+    return strtab[offset : strtab.find(b"\0", offset)].decode("ascii", "replace")
+
+
 def dynamic_symbols(path: str) -> set[str]:
-    """Names of the defined symbols in an ELF64 file's .dynsym (empty if not ELF64)."""
+    """Names of the symbols an ELF64 file defines in .dynsym (empty if not ELF64)."""
     try:
         with open(path, "rb") as f:
-            head = f.read(64)
-            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
-                return set()
-            shoff = struct.unpack_from("<Q", head, 0x28)[0]
-            shentsize, shnum = struct.unpack_from("<HH", head, 0x3A)
-            if shoff == 0 or shentsize != 64 or shnum > 4096:
-                return set()
-            f.seek(shoff)
-            table = f.read(shentsize * shnum)
-            sections = [struct.unpack_from("<IIQQQQIIQQ", table, i * 64) for i in range(shnum)]
-            for _name, stype, _fl, _addr, off, size, link, _info, _al, entsize in sections:
-                if stype != 11 or entsize != 24:  # SHT_DYNSYM
+            sections = _sections(f)
+            for sh in sections:
+                stype, offset, size, link, entsize = sh[1], sh[4], sh[5], sh[6], sh[9]
+                if stype != _SHT_DYNSYM or entsize != 24 or link >= len(sections):
                     continue
-                if link >= len(sections) or size > 64 * 1024 * 1024:
-                    return set()
-                str_off, str_size = sections[link][4], sections[link][5]
-                f.seek(str_off)
-                strtab = f.read(min(str_size, 64 * 1024 * 1024))
-                f.seek(off)
-                syms = f.read(size)
+                strtab = _read(f, sections[link][4], sections[link][5])
+                syms = _read(f, offset, size)
                 names: set[str] = set()
                 for i in range(0, len(syms) - 23, 24):
                     st_name, _info, _other, shndx = struct.unpack_from("<IBBH", syms, i)
                     # undefined symbols are imports: the real SSL_write is elsewhere
-                    if shndx == 0 or st_name >= len(strtab):
-                        continue
-                    end = strtab.find(b"\0", st_name)
-                    names.add(strtab[st_name:end].decode("ascii", "replace"))
+                    if shndx != 0 and st_name < len(strtab):
+                        names.add(_name(strtab, st_name))
                 return names
     except OSError:
-        return set()
+        pass
     return set()
+
+
+def section_names(path: str) -> set[str]:
+    """Names of an ELF64 file's sections (empty if not ELF64 or without section headers)."""
+    try:
+        with open(path, "rb") as f:
+            sections = _sections(f)
+            index = struct.unpack_from("<H", _read(f, 0x3E, 2))[0] if sections else 0
+            if index >= len(sections):
+                return set()
+            strtab = _read(f, sections[index][4], sections[index][5])
+    except (OSError, struct.error):
+        return set()
+    return {_name(strtab, sh[0]) for sh in sections if sh[0] < len(strtab)}
 
 
 def is_go_binary(path: str) -> bool:
@@ -78,35 +109,6 @@ def is_go_binary(path: str) -> bool:
             return _GO_MAGIC in f.read(4 * 1024 * 1024)
     except OSError:
         return False
-
-
-def section_names(path: str) -> set[str]:
-    """Names of an ELF64 file's sections (empty if not ELF64 or without section headers)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(64)
-            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
-                return set()
-            shoff = struct.unpack_from("<Q", head, 0x28)[0]
-            shentsize, shnum, shstrndx = struct.unpack_from("<HHH", head, 0x3A)
-            if shoff == 0 or shentsize != 64 or shnum > 4096 or shstrndx >= shnum:
-                return set()
-            f.seek(shoff)
-            table = f.read(shentsize * shnum)
-            if len(table) < shentsize * shnum:
-                return set()
-            str_off, str_size = struct.unpack_from("<QQ", table, shstrndx * 64 + 24)
-            f.seek(str_off)
-            strtab = f.read(min(str_size, 1024 * 1024))
-    except OSError:
-        return set()
-    names: set[str] = set()
-    for i in range(shnum):
-        name_off = struct.unpack_from("<I", table, i * 64)[0]
-        if name_off < len(strtab):
-            end = strtab.find(b"\0", name_off)
-            names.add(strtab[name_off:end].decode("ascii", "replace"))
-    return names
 
 
 def openssl_version(path: str) -> str:

@@ -182,3 +182,66 @@ def http_server() -> Iterator[int]:
 def bpftool() -> str:
     path = shutil.which("bpftool") or "/usr/sbin/bpftool"
     return path
+
+
+def bpf_programs(pid: int) -> set[int]:
+    """Ids of the BPF programs process ``pid`` holds open (from its fds' fdinfo)."""
+    ids: set[int] = set()
+    for fdinfo in Path(f"/proc/{pid}/fdinfo").iterdir():
+        try:
+            text = fdinfo.read_text()
+        except OSError:
+            continue
+        ids.update(int(ln.split()[1]) for ln in text.splitlines() if ln.startswith("prog_id:"))
+    return ids
+
+
+def all_bpf_programs() -> set[int]:
+    """Ids of every BPF program loaded in the kernel (bpftool)."""
+    import json
+
+    out = subprocess.run([bpftool(), "prog", "show", "-j"], capture_output=True, text=True,
+                         check=True).stdout
+    return {p["id"] for p in json.loads(out)}
+
+
+def nginx_config(tmp_path: Path, port: int, root: Path, *, cert: tuple[str, str] | None = None,
+                 http2: bool = False, sendfile: bool = False) -> Path:
+    """An nginx.conf for a foreground master + one worker serving ``root`` on ``port``."""
+    listen = f"127.0.0.1:{port}" + (" ssl" if cert else "") + (" http2" if http2 else "")
+    tls = (f"ssl_certificate {cert[0]};\n        ssl_certificate_key {cert[1]};"
+           if cert else "")
+    conf = tmp_path / "nginx.conf"
+    (tmp_path / "logs").mkdir(exist_ok=True)
+    conf.write_text(f"""
+daemon off;
+user root;
+master_process on;
+worker_processes 1;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/logs/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    sendfile {"on" if sendfile else "off"};
+    keepalive_timeout 30;
+    client_body_temp_path {tmp_path}/body;
+    proxy_temp_path {tmp_path}/proxy;
+    fastcgi_temp_path {tmp_path}/fastcgi;
+    uwsgi_temp_path {tmp_path}/uwsgi;
+    scgi_temp_path {tmp_path}/scgi;
+    server {{
+        listen {listen};
+        {tls}
+        root {root};
+    }}
+}}
+""")
+    return conf
+
+
+def nginx_binary() -> str:
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        pytest.fail("nginx is not installed (make install installs nginx-light)")
+    return binary

@@ -14,29 +14,9 @@ import pytest
 
 from httptap import contract
 from httptap.engine.api import CaptureOptions, open_capture
-from tests.live.conftest import Recorder, bpftool
+from tests.live.conftest import Recorder, all_bpf_programs, bpf_programs
 
 HTTPTAP = [sys.executable, "-m", "httptap.cli"]
-
-
-def _our_programs(pid: int) -> set[int]:
-    """Ids of the BPF programs process ``pid`` holds open (from its fds' fdinfo)."""
-    ids = set()
-    for fdinfo in Path(f"/proc/{pid}/fdinfo").iterdir():
-        try:
-            text = fdinfo.read_text()
-        except OSError:
-            continue
-        for line in text.splitlines():
-            if line.startswith("prog_id:"):
-                ids.add(int(line.split()[1]))
-    return ids
-
-
-def _all_programs() -> set[int]:
-    out = subprocess.run([bpftool(), "prog", "show", "-j"], capture_output=True, text=True,
-                         check=True).stdout
-    return {p["id"] for p in json.loads(out)}
 
 
 def _start(args: list[str]) -> subprocess.Popen[str]:
@@ -62,7 +42,7 @@ def test_stops_cleanly_and_detaches(how, http_server, prog, tmp_path):
         args += ["--duration", "4"]
     cli = _start(args)
     _wait_attached(cli)
-    ours = _our_programs(cli.pid)
+    ours = bpf_programs(cli.pid)
     assert len(ours) > 20, "bpftool should see the attached programs"
     client.go()
     client.expect("done")
@@ -80,7 +60,7 @@ def test_stops_cleanly_and_detaches(how, http_server, prog, tmp_path):
     assert d["response"]["body"] == "x" * 9 and d["response"]["body_size"] == 9
     assert ["Authorization", "Bearer ****"] in d["request"]["headers"]
     assert "exchange(s) shown" in err
-    assert not (ours & _all_programs()), "BPF programs left in the kernel"
+    assert not (ours & all_bpf_programs()), "BPF programs left in the kernel"
     # the HAR file is complete and valid, secrets masked
     from httptap.export.har import load_har
 
@@ -94,14 +74,14 @@ def test_sigkill_leaves_nothing(http_server, prog):
     client.expect("ready")
     cli = _start(["--pid", str(client.pid)])
     _wait_attached(cli)
-    ours = _our_programs(cli.pid)
+    ours = bpf_programs(cli.pid)
     assert ours
     cli.kill()
     cli.wait()
     deadline = time.monotonic() + 5
-    while ours & _all_programs() and time.monotonic() < deadline:
+    while ours & all_bpf_programs() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not (ours & _all_programs())
+    assert not (ours & all_bpf_programs())
 
 
 def test_plain_lines_fit_80_columns(http_server, prog):

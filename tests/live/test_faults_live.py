@@ -13,12 +13,13 @@ import sys
 import time
 
 from httptap.records import Ready
-from tests.live.test_cli_live import _all_programs, _our_programs, _start, _wait_attached
+from tests.live.conftest import all_bpf_programs, bpf_programs
+from tests.live.test_cli_live import _start, _wait_attached
 
 
 def _gone(ids: set[int], timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
-    while ids & _all_programs():
+    while ids & all_bpf_programs():
         if time.monotonic() > deadline:
             return False
         time.sleep(0.1)
@@ -30,7 +31,7 @@ def test_sigkill_mid_capture_then_a_new_httptap_attaches_at_once(http_server, pr
     client.expect("ready")
     first = _start(["--pid", str(client.pid), "--jsonl"])
     _wait_attached(first)
-    ours = _our_programs(first.pid)
+    ours = bpf_programs(first.pid)
     assert ours
     first.kill()
     first.wait()
@@ -92,7 +93,7 @@ def test_helper_exits_soon_after_stdin_closes(http_server, prog):
         for line in helper.stdout:
             if isinstance(from_json(line), Ready):
                 break
-        ours = _our_programs(helper.pid)
+        ours = bpf_programs(helper.pid)
         assert ours
         started = time.monotonic()
         helper.stdin.close()

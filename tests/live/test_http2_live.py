@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from httptap.model import Proto, Role
-from tests.live.conftest import PROGS, PY, free_port, wait_port
+from tests.live.conftest import PROGS, PY, free_port, nginx_binary, nginx_config, wait_port
 from tests.live.test_tls_live import cert  # noqa: F401  (fixture)
 
 HYPERCORN = str(Path(PY).parent / "hypercorn")
@@ -99,31 +98,8 @@ def test_curl_http2_to_nginx_tls(cert, attach, tmp_path):  # noqa: F811
     root = tmp_path / "www"
     root.mkdir()
     (root / "a.txt").write_text("nginx h2\n")
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(f"""
-daemon off;
-user root;
-worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp_path}/body;
-    proxy_temp_path {tmp_path}/proxy;
-    fastcgi_temp_path {tmp_path}/fastcgi;
-    uwsgi_temp_path {tmp_path}/uwsgi;
-    scgi_temp_path {tmp_path}/scgi;
-    server {{
-        listen 127.0.0.1:{port} ssl http2;
-        ssl_certificate {cert[0]};
-        ssl_certificate_key {cert[1]};
-        root {root};
-    }}
-}}
-""")
-    nginx = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf),
-                              "-p", str(tmp_path)])
+    conf = nginx_config(tmp_path, port, root, cert=cert, http2=True)
+    nginx = subprocess.Popen([nginx_binary(), "-c", str(conf), "-p", str(tmp_path)])
     try:
         wait_port(port)
         cap = attach(nginx.pid)

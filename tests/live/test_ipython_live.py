@@ -6,27 +6,15 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 from queue import Empty
 from typing import Any
 
 import pytest
 
 from httptap import contract
+from tests.live.conftest import bpf_programs
 
 PY = sys.executable
-
-
-def _bpf_programs(pid: int) -> set[int]:
-    """Ids of the BPF programs process ``pid`` holds open (from its fds' fdinfo)."""
-    ids = set()
-    for fdinfo in Path(f"/proc/{pid}/fdinfo").iterdir():
-        try:
-            text = fdinfo.read_text()
-        except OSError:
-            continue
-        ids.update(int(ln.split()[1]) for ln in text.splitlines() if ln.startswith("prog_id:"))
-    return ids
 
 
 def test_shell_background_capture_sees_real_requests(http_server: int, prog: Any) -> None:
@@ -64,7 +52,7 @@ def test_shell_background_capture_sees_real_requests(http_server: int, prog: Any
         ip.run_line_magic("httptap", f"stop {client.pid}")
         stop_s = time.monotonic() - started
         assert not cap.running and not via_helper.running
-        assert _bpf_programs(os.getpid()) == set()  # detached: no probe left in this process
+        assert bpf_programs(os.getpid()) == set()  # detached: no probe left in this process
         print(f"attach {attach_s:.2f} s, stop of both {stop_s:.2f} s", file=sys.stderr)
     finally:
         ip.run_line_magic("unload_ext", "httptap")

@@ -2,53 +2,26 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.live.conftest import free_port, wait_port
+from tests.live.conftest import free_port, nginx_binary, nginx_config, wait_port
 
 BIG = 1024 * 1024
 
 
 @pytest.fixture
 def nginx(tmp_path: Path):
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(binary).exists():
-        pytest.fail("nginx is not installed (make install installs nginx-light)")
+    binary = nginx_binary()
     port = free_port()
     root = tmp_path / "www"
     root.mkdir()
     (root / "big.bin").write_bytes(b"B" * BIG)
     (root / "small.txt").write_bytes(b"hello from nginx\n")
-    (tmp_path / "logs").mkdir()
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(f"""
-daemon off;
-user root;
-master_process on;
-worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/logs/error.log;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    sendfile on;
-    keepalive_timeout 30;
-    client_body_temp_path {tmp_path}/body;
-    proxy_temp_path {tmp_path}/proxy;
-    fastcgi_temp_path {tmp_path}/fastcgi;
-    uwsgi_temp_path {tmp_path}/uwsgi;
-    scgi_temp_path {tmp_path}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        root {root};
-    }}
-}}
-""")
+    conf = nginx_config(tmp_path, port, root, sendfile=True)
     proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(tmp_path)])
     wait_port(port)
     time.sleep(0.2)

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 from httptap.engine.helper_client import trusted_path
-from tests.live.conftest import PROGS, Prog
+from tests.live.conftest import PROGS, Prog, bpf_programs
 
 USER = "httptap-test"
 SUDOERS = Path("/etc/sudoers.d") / USER  # sudo skips names with a dot: keep none
@@ -227,17 +227,6 @@ def _status(pid: int) -> dict[str, list[str]]:
     return {k: v.split() for k, _, v in (ln.partition(":") for ln in lines)}
 
 
-def _bpf_programs(pid: int) -> set[int]:
-    ids = set()
-    for fdinfo in Path(f"/proc/{pid}/fdinfo").iterdir():
-        try:
-            text = fdinfo.read_text()
-        except OSError:
-            continue
-        ids.update(int(ln.split()[1]) for ln in text.splitlines() if ln.startswith("prog_id:"))
-    return ids
-
-
 def _descendants(pid: int) -> list[int]:
     parents: dict[int, int] = {}
     for d in Path("/proc").iterdir():
@@ -263,10 +252,10 @@ def _assert_unprivileged_front_end(pid: int, user: UnprivilegedUser) -> list[int
     assert st["Gid"] == [str(user.gid)] * 4, st["Gid"]
     for caps in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
         assert int(st[caps][0], 16) == 0, (caps, st[caps])
-    assert _bpf_programs(pid) == set(), "the front end must hold no BPF program"
+    assert bpf_programs(pid) == set(), "the front end must hold no BPF program"
     below = _descendants(pid)
     assert any(_status(c)["Name"] == ["sudo"] for c in below), "no sudo below the front end"
-    helpers = [c for c in below if _status(c)["Uid"][1] == "0" and _bpf_programs(c)]
+    helpers = [c for c in below if _status(c)["Uid"][1] == "0" and bpf_programs(c)]
     assert helpers, "no root helper holding the BPF programs below the front end"
     return below
 

@@ -11,7 +11,7 @@ import pytest
 
 from httptap.model import Role
 from httptap.records import Ready
-from tests.live.conftest import PROGS, PY, free_port, wait_port
+from tests.live.conftest import PROGS, PY, free_port, nginx_binary, nginx_config, wait_port
 
 
 @pytest.fixture(scope="session")
@@ -104,31 +104,8 @@ def nginx_tls(tmp_path: Path, cert):
     root = tmp_path / "www"
     root.mkdir()
     (root / "index.html").write_text("hello over tls\n")
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(f"""
-daemon off;
-user root;
-worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp_path}/body;
-    proxy_temp_path {tmp_path}/proxy;
-    fastcgi_temp_path {tmp_path}/fastcgi;
-    uwsgi_temp_path {tmp_path}/uwsgi;
-    scgi_temp_path {tmp_path}/scgi;
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        ssl_certificate {cert[0]};
-        ssl_certificate_key {cert[1]};
-        root {root};
-    }}
-}}
-""")
-    proc = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf),
-                             "-p", str(tmp_path)])
+    conf = nginx_config(tmp_path, port, root, cert=cert)
+    proc = subprocess.Popen([nginx_binary(), "-c", str(conf), "-p", str(tmp_path)])
     wait_port(port)
     yield proc, port
     proc.terminate()
