@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -15,10 +18,18 @@ HYPERCORN = str(Path(PY).parent / "hypercorn")
 
 
 def _hypercorn(port: int, *extra: str) -> subprocess.Popen[bytes]:
+    # its own session: hypercorn's worker is a multiprocessing child, killed with the group
     proc = subprocess.Popen([HYPERCORN, "--bind", f"127.0.0.1:{port}", *extra, "asgi_app:app"],
-                            cwd=PROGS, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            cwd=PROGS, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     wait_port(port)
     return proc
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 @pytest.fixture
@@ -26,8 +37,7 @@ def h2c_server():
     port = free_port()
     proc = _hypercorn(port)
     yield proc, port
-    proc.kill()
-    proc.wait()
+    _stop(proc)
 
 
 def _run_after_attach(attach, argv: list[str]):
@@ -89,8 +99,7 @@ def test_httpx_h2_over_tls_to_hypercorn(cert, attach, prog):  # noqa: F811
         assert all(e.connection.tls and e.proto is Proto.H2 for e in got)
         assert all(e.url.startswith("https://") for e in got)
     finally:
-        server.kill()
-        server.wait()
+        _stop(server)
 
 
 def test_curl_http2_to_nginx_tls(cert, attach, tmp_path):  # noqa: F811
