@@ -9,6 +9,7 @@ switch-off are requests the engine carries out (``resolve`` callable, ``take_dis
 from __future__ import annotations
 
 import enum
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,6 +35,9 @@ _SNIFF_CHUNKS = 4
 _MIDSTREAM_CHUNKS = 64
 _SNIFF_BYTES = 64
 NOTE_MIDSTREAM = "joined mid-connection"
+NOTE_EVICTED = "connection dropped from the table before it closed"
+#: connections tracked at once; the least recently active one makes room for a new one
+MAX_CONNECTIONS = 16_384
 
 
 class _State(enum.Enum):
@@ -67,6 +71,7 @@ class StreamStats:
     connections: int = 0
     exchanges: int = 0
     not_http: int = 0
+    evicted: int = 0
 
 
 class StreamTable:
@@ -79,6 +84,7 @@ class StreamTable:
         resolve: Resolver | None = None,
         clock_offset_ns: int = 0,
         snapshot_pending: bool = True,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         """``snapshot_pending=False``: Pending records carry the live exchange, which later
         parsing changes; the caller copies (``snapshot``) those it keeps."""
@@ -86,7 +92,11 @@ class StreamTable:
         self._snapshot = snapshot_pending
         self._resolve = resolve
         self._offset = clock_offset_ns
-        self._conns: dict[tuple[int, int], _Conn] = {}
+        # least recently active first: a close the kernel could not deliver must not keep a
+        # connection (and its parser) forever
+        self._conns: OrderedDict[tuple[int, int], _Conn] = OrderedDict()
+        self.max_connections = max_connections
+        self._spill: list[Record] = []
         self._disabled: list[tuple[int, int, int]] = []
         self._next_id = 0
         self._pending: dict[int, Exchange] = {}  # id(exchange) -> exchange, still open
@@ -96,6 +106,12 @@ class StreamTable:
 
     def handle(self, ev: Event) -> list[Record]:
         """Feed one kernel event; returns the records it completes."""
+        out = self._handle(ev)
+        if self._spill:  # exchanges of a connection evicted to make room
+            out, self._spill = self._spill + out, []
+        return out
+
+    def _handle(self, ev: Event) -> list[Record]:
         st = self.stats
         st.events += 1
         kind = ev.kind
@@ -152,6 +168,18 @@ class StreamTable:
             out.extend(self.close_connection(key, ts_ns))
         return out
 
+    def _evict_oldest(self, ts_ns: int) -> None:
+        _key, old = self._conns.popitem(last=False)
+        self.stats.evicted += 1
+        if old.parser is None or old.state is not _State.PARSING:
+            return
+        out: list[Record] = []
+        self._run(old, old.parser.close(ts_ns), out)
+        for rec in out:
+            if isinstance(rec, Completed):
+                rec.exchange.note(f"{NOTE_EVICTED} ({self.max_connections} open at once)")
+        self._spill.extend(out)
+
     def take_disabled(self) -> list[tuple[int, int, int]]:
         """(pid, fd, gen) of connections judged not HTTP since the last call."""
         out, self._disabled = self._disabled, []
@@ -188,6 +216,10 @@ class StreamTable:
                 conn.resolved = bool(t.local)
             self._conns[ev.conn_key] = conn
             self.stats.connections += 1
+            if len(self._conns) > self.max_connections:
+                self._evict_oldest(ev.ts_ns)
+        else:
+            self._conns.move_to_end(ev.conn_key)
         if conn.fd < 0 <= ev.fd:
             conn.fd = conn.connection.fd = ev.fd  # a TLS stream whose socket became known
         if not conn.resolved and self._resolve is not None and ev.kind is Kind.DATA and ev.fd >= 0:
@@ -211,7 +243,14 @@ class StreamTable:
         data = ev.data if ev.kind is Kind.DATA else None
         conn.chunks += 1
         if data is None:
-            conn.held.append((d, None, ev.size, ev.ts_ns))
+            last = conn.held[-1] if conn.held else None
+            if last is not None and last[0] is d and last[1] is None:
+                conn.held[-1] = (d, None, last[2] + ev.size, last[3])  # one gap, summed
+            else:
+                conn.held.append((d, None, ev.size, ev.ts_ns))
+            limit = _MIDSTREAM_CHUNKS if conn.midstream else _SNIFF_CHUNKS * 4
+            if conn.chunks >= limit:
+                self._switch_off(conn, not_http=True)  # only sizes, never a message start
             return []
         if conn.midstream:
             # Mid-stream, each chunk either starts a message or is the tail of an old one.

@@ -260,8 +260,6 @@ def test_100k_connections_opened_and_closed() -> None:
     assert t.stats.connections == 100_000
 
 
-@pytest.mark.xfail(strict=True, reason="StreamTable keeps every connection whose close was "
-                   "lost (ring overrun): ~3 KiB each, no cap (streams.py, not ours to edit)")
 def test_100k_connections_never_closed_are_capped() -> None:
     tried("bound-conns-unclosed")
     t = StreamTable()
@@ -270,8 +268,6 @@ def test_100k_connections_never_closed_are_capped() -> None:
     assert t.open_connections <= 16_384
 
 
-@pytest.mark.xfail(strict=True, reason="StreamTable holds every GAP event of a connection that "
-                   "is still being sniffed, unmerged and never judged (streams.py)")
 def test_gaps_while_sniffing_are_bounded() -> None:
     tried("bound-sniff-gaps")
     t = StreamTable()

@@ -147,3 +147,17 @@ def test_resolver_supplies_addresses():
     out = run(t, [ev(data=REQ), ev(direction=Dir.INGRESS, data=RESP)])
     c = out[-1].exchange.connection
     assert (c.local, c.remote, c.fd, c.pid) == ("10.0.0.1:5555", "10.0.0.2:80", 5, PID)
+
+
+def test_oldest_connection_makes_room_and_its_request_is_reported():
+    t = StreamTable(max_connections=2)
+    out = run(t, [ev(data=REQ, gen=1), ev(data=REQ, gen=2),
+                  ev(direction=Dir.INGRESS, data=RESP, gen=2),  # gen 2 active, gen 1 idle
+                  ev(data=REQ, gen=3)])
+    assert t.open_connections == 2 and t.stats.evicted == 1
+    evicted = [r.exchange for r in out if isinstance(r, Completed) and not r.exchange.complete]
+    assert len(evicted) == 1 and evicted[0].connection.pid == PID
+    assert any("dropped from the table" in n for n in evicted[0].notes)
+    # the survivors still parse
+    out = run(t, [ev(direction=Dir.INGRESS, data=RESP, gen=3)])
+    assert [r.exchange.status for r in out if isinstance(r, Completed)] == [200]
