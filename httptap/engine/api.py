@@ -58,9 +58,9 @@ class Capture:
     def __init__(self) -> None:
         self._queue: collections.deque[object] = collections.deque(maxlen=self.BACKLOG)
         self._ready = threading.Condition()
+        self._keep = True  # records are kept for records() until a consumer subscribes
         self.records_dropped = 0
         self._subscribers: list[Subscriber] = []
-        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -86,13 +86,25 @@ class Capture:
                 return
             yield item  # type: ignore[misc]
 
-    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        """Call ``callback(batch)`` for every batch of records; returns an unsubscribe."""
-        with self._lock:
+    def subscribe(self, callback: Subscriber, *, replay: bool = False) -> Callable[[], None]:
+        """Call ``callback(batch)`` for every batch of records; returns an unsubscribe.
+
+        ``replay=True`` makes ``callback`` the capture's consumer: it first receives the
+        records emitted before it subscribed (``Ready`` among them), in order, with nothing
+        missed or seen twice, and from then on records are no longer kept for ``records()``.
+        """
+        with self._ready:  # the lock _emit appends under: a batch is either replayed or sent
+            if replay:
+                backlog = [r for r in self._queue if r is not _END]
+                self._queue = collections.deque([r for r in self._queue if r is _END])
+                self._keep = False
+                if backlog:
+                    with contextlib.suppress(Exception):
+                        callback(backlog)  # type: ignore[arg-type]
             self._subscribers.append(callback)
 
         def unsubscribe() -> None:
-            with self._lock:
+            with self._ready:
                 if callback in self._subscribers:
                     self._subscribers.remove(callback)
 
@@ -139,11 +151,12 @@ class Capture:
             for rec in batch:
                 if isinstance(rec, Stats):
                     self._stats = rec
+                if not self._keep:
+                    continue
                 if len(self._queue) == self.BACKLOG:
                     self.records_dropped += 1
                 self._queue.append(rec)
             self._ready.notify_all()
-        with self._lock:
             subscribers = list(self._subscribers)
         for cb in subscribers:
             # a front end's bug must not stop the capture

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from httptap.engine.api import CaptureError, CaptureOptions
 from httptap.engine.protocol import to_json
+from httptap.gctune import tune_gc
 from httptap.records import Error
 
 _MAX_BODY_LIMIT = 16 * 1024 * 1024
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the helper: parse the fixed arguments, attach, stream records until stdin closes."""
     args = _parser().parse_args(argv)
     _scrub_environment()
+    tune_gc()  # the helper is a process of its own, as busy as the CLI
     out = sys.stdout
     lock = threading.Lock()
 
