@@ -158,6 +158,8 @@ class Http1Parser:
         self._rq = _Side(True, start)
         self._rs = _Side(False, start)
         self._waiting: deque[Exchange] = deque()  # requests seen, final response not yet begun
+        # why response bytes were lost since the last response head ("" when none were)
+        self._responses_lost = ""
         self._join_note = midstream
         self._dead = False  # failed, upgraded or closed
 
@@ -554,6 +556,9 @@ class Http1Parser:
                 self._waiting[0].note(_status_note(status, reason))
             side.first_ts = None
             return end
+        if self._waiting and self._responses_lost:
+            self._settle_unanswered(side.first_ts, self._responses_lost, events)
+        self._responses_lost = ""
         if self._waiting:
             ex = self._waiting.popleft()
         else:
@@ -717,6 +722,8 @@ class Http1Parser:
             side.ex.note(_BODY_LOST_NOTE)  # type: ignore[union-attr]
         elif st in (_DESYNC, _IGNORE):
             side.buf = b""  # an undecided candidate is not followed by what came next
+            if not side.is_request:
+                self._responses_lost = f"{size} bytes lost in capture"
             return
         else:
             self._lose(side, f"{size} bytes lost in capture", events)
@@ -744,12 +751,17 @@ class Http1Parser:
             self._waiting.append(lost)
             if len(self._waiting) > _MAX_WAITING:
                 self._evict(events)
-        elif self._waiting:
+        elif self._waiting and side.first_ts is not None:
+            # a response had begun: it answered the oldest request
             lost = self._waiting.popleft()
             lost.note(note)
             lost.note("response not captured")
             lost.complete = False
             events.append(ExchangeDone(lost))
+        else:
+            # Which waiting requests the lost bytes answered is known only when a response
+            # is seen again (_settle_unanswered).
+            self._responses_lost = note
         side.ex = side.msg = side.body = None
         side.first_ts = None
         side.buf = b""
@@ -757,6 +769,31 @@ class Http1Parser:
         side.probation = False
         side.state = _DESYNC
         side.llhttp = None
+
+    def _settle_unanswered(self, resp_ts: int | None, note: str,
+                           events: list[ParserEvent]) -> None:
+        """After response bytes were lost, pair the next response by time, not by queue.
+
+        Responses come in request order, so a response seen after a loss answers a request
+        sent before it began, and every request older than that one had its response in the
+        lost bytes. Clients rarely pipeline: the newest request sent before the response
+        began is the one it answers.
+        """
+        waiting = self._waiting
+        answered = 0
+        if resp_ts is not None:
+            for i, ex in enumerate(waiting):
+                start = ex.timings.request_start
+                if start is not None and start <= resp_ts:
+                    answered = i
+        for _ in range(answered):
+            lost = waiting.popleft()
+            if lost is self._rq.hold_ex:
+                self._rq.hold_ex = None
+            lost.note(note)
+            lost.note("response not captured")
+            lost.complete = False
+            events.append(ExchangeDone(lost))
 
     def _evict(self, events: list[ParserEvent]) -> None:
         """Too many requests without responses (responses not captured?): bound memory by

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 from queue import Empty
 from typing import Any
 
@@ -17,7 +18,9 @@ from tests.live.conftest import bpf_programs
 PY = sys.executable
 
 
-def test_shell_background_capture_sees_real_requests(http_server: int, prog: Any) -> None:
+def test_shell_background_capture_sees_real_requests(
+    http_server: int, prog: Any, tmp_path: Path
+) -> None:
     from IPython import get_ipython
     from IPython.testing.globalipapp import start_ipython
 
@@ -44,6 +47,13 @@ def test_shell_background_capture_sees_real_requests(http_server: int, prog: Any
         # both paths give the same exchanges
         other = via_helper.wait_for(6, timeout=20)
         assert [e.request.path for e in other] == [f"/size/5?i={i}" for i in range(6)]
+        assert all(e.request.header("authorization") == "Bearer ****" for e in other)
+        # the handle's exports hold the mask, never the token client.py sent
+        for handle in (cap, via_helper):
+            for path in (handle.to_har(tmp_path / f"{id(handle)}.har"),
+                         handle.to_jsonl(tmp_path / f"{id(handle)}.jsonl")):
+                text = path.read_text()
+                assert "Bearer ****" in text and "s3cret-token" not in text, path
         assert [contract.to_dict(e)["response"] for e in other[::2]] == [
             contract.to_dict(e)["response"] for e in got
         ]

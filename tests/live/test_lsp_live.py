@@ -4,6 +4,7 @@ workspace file, real requests (inbound, and outbound to another server), the rea
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -102,9 +103,15 @@ def _line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines()) if needle in line)
 
 
+#: sent by the real client with every call: neither may reach an LSP response
+SECRET_TOKEN, SECRET_COOKIE = "lsp-s3cret-token", "lsp-s3cret-session"
+
+
 def _call(port: int, method: str, path: str) -> int:
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
-                                 data=b"{}" if method == "POST" else None)
+                                 data=b"{}" if method == "POST" else None,
+                                 headers={"Authorization": f"Bearer {SECRET_TOKEN}",
+                                          "Cookie": f"sid={SECRET_COOKIE}"})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             r.read()
@@ -215,6 +222,15 @@ def test_lenses_hover_diagnostics_from_real_traffic(shop) -> None:  # type: igno
         detail = client.request("httptap/exchange", {"id": one["id"]})
         assert detail["response"]["body"] == '{\n  "error": "boom"\n}'
         assert detail["pid"] == proc.pid and detail["role"] == "server"
+        # secrets masked at the source: no response carries what the real client sent
+        everything = client.request("httptap/exchanges", {})
+        assert len(everything["exchanges"]) == 10
+        details = [client.request("httptap/exchange", {"id": e["id"]})
+                   for e in everything["exchanges"]]
+        for answer in [everything, detail, hover, *details]:
+            text = json.dumps(answer)
+            assert SECRET_TOKEN not in text and SECRET_COOKIE not in text, text[:400]
+        assert "Bearer ****" in json.dumps(detail) and "sid=****" in json.dumps(detail)
 
         done = client.request("httptap/detach", timeout=20)
         assert done["detached"] and not done["attached"]

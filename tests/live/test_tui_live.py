@@ -30,7 +30,7 @@ def test_real_traffic_shows_up_in_the_ui(http_server, prog, attach):
         await pilot.press("enter")
         text = screen_text(app)
         assert "GET http://127.0.0.1" in text and "→ 200 OK" in text
-        assert "Authorization: Bearer ****" in text
+        assert "Authorization: Bearer ****" in text and "s3cret-token" not in text
         await pilot.press("3")
         assert "xxxxxxxxx" in screen_text(app)
 

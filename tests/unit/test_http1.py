@@ -677,6 +677,33 @@ def test_gap_inside_head_desyncs_with_note() -> None:
     assert not r.failures
 
 
+def test_responses_lost_whole_are_settled_by_time_not_queue() -> None:
+    # The kernel lost the end of /b1's response and all of /b2's and /b3's (a ring overrun):
+    # the next response answers /c, sent after them; /b2 and /b3 must not take its body.
+    b1 = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"1" * 100
+    r = _feed_all(
+        Http1Parser(Connection()),
+        [
+            ("feed", Q, req(path="/b1")),
+            ("feed", R, b1),
+            ("feed", Q, req(path="/b2")),
+            ("feed", Q, req(path="/b3")),
+            ("gap", R, 900 + 1040 + 300),  # rest of b1, all of b2, part of b3
+            ("feed", R, b"3" * 740),  # the tail of b3: not a message start
+            ("feed", Q, req(path="/c")),
+            ("feed", R, resp(body=b"c-body")),
+        ],
+    )
+    by_path = {e.request.path: e for e in r.done}
+    assert by_path["/b1"].complete and by_path["/b1"].response.body.size == 1000
+    for lost in ("/b2", "/b3"):
+        assert not by_path[lost].complete and by_path[lost].response is None
+        assert "response not captured" in by_path[lost].notes
+        assert any("lost in capture" in n for n in by_path[lost].notes)
+    assert by_path["/c"].complete and by_path["/c"].response.body.data == b"c-body"
+    assert not r.failures
+
+
 def test_gap_across_chunk_boundary_desyncs() -> None:
     head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
     r = _feed_all(
