@@ -99,7 +99,6 @@ class StreamTable:
         self._spill: list[Record] = []
         self._disabled: list[tuple[int, int, int]] = []
         self._next_id = 0
-        self._pending: dict[int, Exchange] = {}  # id(exchange) -> exchange, still open
         self.stats = StreamStats()
 
     # -- input -----------------------------------------------------------------------------
