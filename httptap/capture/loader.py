@@ -181,9 +181,14 @@ class Program:
         self._sockets[key] = val
         return True
 
-    def forget_pid(self, pid: int) -> None:
-        """Drop every socket entry of ``pid`` (it exited or exec'd)."""
-        stale = [k for k in self._sockets if k.tgid == pid]
+    def forget_pid(self, pid: int, before_ns: int | None = None) -> None:
+        """Drop the socket entries of ``pid`` (it exited), or those made before ``before_ns``.
+
+        After an exec the new image may have made sockets by the time we get here; their
+        generations (creation times, the same clock as events) are later than the exec's.
+        """
+        stale = [k for k, v in self._sockets.items()
+                 if k.tgid == pid and (before_ns is None or v.gen < before_ns)]
         for k in stale:
             with contextlib.suppress(KeyError):
                 del self._sockets[k]

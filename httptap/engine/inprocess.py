@@ -232,7 +232,7 @@ class InProcessCapture(Capture):
                 out.append(ProcessExit(ev.pid, remaining=len(self._alive)))
             elif kind is Kind.EXEC:
                 out.extend(self._finish(streams.close_pid(ev.pid, ev.ts_ns)))
-                program.forget_pid(ev.pid)
+                program.forget_pid(ev.pid, before_ns=ev.ts_ns)
                 self._resolver.forget(ev.pid)
                 self._trace(ev.pid)
             else:

@@ -79,6 +79,7 @@ def test_trailers_on_plain_h2_response(h2c_server, attach):
                                      f"http://127.0.0.1:{port}/trailers"])
     got = cap.wait_for(1)
     assert len(got) == 1
+    assert got[0].response is not None, (got[0].request, got[0].notes)
     assert got[0].response.body.data == b"with trailers"
     assert ("x-checksum", "abc123") in got[0].response.trailers
     assert got[0].connection.role is Role.CLIENT
