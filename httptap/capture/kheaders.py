@@ -12,10 +12,13 @@ from __future__ import annotations
 import os
 import platform
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 CACHE = Path("/var/cache/httptap/kernel-headers")
+_STAMP = ".httptap-merged"
 _SRC = Path("/usr/src")
 
 
@@ -65,22 +68,29 @@ def merged_tree(arch_dir: Path, cache: Path = CACHE) -> Path:
     if common is None:
         return arch_dir
     target = cache / arch_dir.name
-    stamp = target / ".httptap-merged"
-    if stamp.exists():
+    if (target / _STAMP).exists():
         return target
-    target.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    # Built aside and renamed into place: two captures starting at once never see half a tree.
+    work = Path(tempfile.mkdtemp(prefix=f".{arch_dir.name}.", dir=cache))
     for src_root in (common, arch_dir):  # arch-specific files win
         for dirpath, dirnames, filenames in os.walk(src_root, followlinks=False):
             rel = Path(dirpath).relative_to(src_root)
-            (target / rel).mkdir(parents=True, exist_ok=True)
+            (work / rel).mkdir(parents=True, exist_ok=True)
             for name in filenames + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
-                dst = target / rel / name
+                dst = work / rel / name
                 if dst.is_symlink() or dst.exists():
                     if dst.is_dir() and not dst.is_symlink():
                         continue
                     dst.unlink()
                 dst.symlink_to(Path(dirpath) / name)
-    stamp.write_text(f"{common}\n{arch_dir}\n")
+    (work / _STAMP).write_text(f"{common}\n{arch_dir}\n")
+    if target.exists() and not (target / _STAMP).exists():
+        shutil.rmtree(target, ignore_errors=True)  # a half tree from an older httptap
+    try:
+        work.rename(target)
+    except OSError:  # another capture got there first
+        shutil.rmtree(work, ignore_errors=True)
     return target
 
 
