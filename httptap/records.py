@@ -44,6 +44,8 @@ class Stats:
     exchanges: int = 0
     pending: int = 0
     not_http: int = 0
+    #: connections dropped from the table before they closed (too many open at once)
+    evicted: int = 0
     per_connection: dict[str, int] = field(default_factory=dict)
 
 

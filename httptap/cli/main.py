@@ -337,7 +337,8 @@ class _Run:
         lost = max(self.lost, s.lost)
         self.env.stderr.write(
             f"httptap: {self.shown} exchange(s) shown, {s.exchanges} captured, "
-            f"{human_size(s.bytes)}, {s.connections} connection(s), {lost} lost event(s)\n"
+            f"{human_size(s.bytes)}, {s.connections} connection(s), {lost} lost event(s)"
+            + (f", {s.evicted} connection(s) dropped unclosed" if s.evicted else "") + "\n"
         )
 
 

@@ -339,6 +339,7 @@ class InProcessCapture(Capture):
                 exchanges=s.exchanges,
                 pending=len(self._open),
                 not_http=s.not_http,
+                evicted=s.evicted,
             )
         )
         return out

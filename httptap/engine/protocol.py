@@ -26,7 +26,7 @@ def to_json(rec: Record) -> str:
         d = {
             "type": "stats", "events": rec.events, "bytes": rec.bytes, "lost": rec.lost,
             "connections": rec.connections, "exchanges": rec.exchanges,
-            "pending": rec.pending, "not_http": rec.not_http,
+            "pending": rec.pending, "not_http": rec.not_http, "evicted": rec.evicted,
             "per_connection": rec.per_connection,
         }
     elif isinstance(rec, Ready):
@@ -58,6 +58,7 @@ def from_json(line: str) -> Record:
             events=d["events"], bytes=d["bytes"], lost=d["lost"],
             connections=d["connections"], exchanges=d["exchanges"],
             pending=d.get("pending", 0), not_http=d.get("not_http", 0),
+            evicted=d.get("evicted", 0),
             per_connection=d.get("per_connection") or {},
         )
     if kind == "ready":

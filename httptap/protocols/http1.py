@@ -869,18 +869,6 @@ def _stash(buf: bytes | bytearray, pos: int) -> bytearray:
     return bytearray(memoryview(buf)[pos:])
 
 
-_METHOD_CACHE: dict[bytes, str] = {}
-
-
-def _method_name(raw: bytes) -> str:
-    name = _METHOD_CACHE.get(raw)
-    if name is None:
-        name = raw.decode("latin-1")
-        if len(_METHOD_CACHE) < 256:
-            _METHOD_CACHE[raw] = name
-    return name
-
-
 def _status_note(status: int, reason: str) -> str:
     if not reason:
         try:
