@@ -1,6 +1,7 @@
-"""The bcc side: compile bpf/capture.c, fill its maps, poll its ring buffer.
+"""The bcc side: compile bpf/capture.c, fill its maps, read its ring buffer.
 
-The only module that imports bcc. Everything it hands out is plain Python (``events.Event``).
+The only module that imports bcc. Everything it hands out is plain Python: ring-buffer
+records as bytes (``events.decode`` turns one into an ``Event``).
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ import contextlib
 import ctypes as ct
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 
-from httptap.capture import kheaders
-from httptap.capture.events import SockFlag, decode
+from httptap.capture import kheaders, ringbuf
+from httptap.capture.events import SockFlag
 
 CHUNK = 16 * 1024
 MAX_CHUNKS = 16  # 256 KiB copied per syscall; the rest of a call becomes a size-only gap
@@ -74,15 +75,8 @@ class _SockVal(ct.Structure):
 class Program:
     """The loaded program. Not thread-safe: use it from the engine thread only."""
 
-    def __init__(
-        self,
-        *,
-        ring_kib: int = 8 * 1024,
-        on_event: Callable[[object], None],
-        raw: bool = False,
-    ) -> None:
-        """Compile and load; ``on_event`` gets each decoded ``Event`` (with ``raw``, the
-        record's bytes, for ``events.decode`` later: the cheapest callback)."""
+    def __init__(self, *, ring_kib: int = 8 * 1024) -> None:
+        """Compile, load and attach the syscall probes; ``read`` then hands out records."""
         try:
             from bcc import BPF  # type: ignore[import-not-found]
         except ImportError as exc:
@@ -116,41 +110,31 @@ class Program:
                     f"could not load the BPF program: {detail}",
                     "run `httptap doctor` to see what this machine lacks",
                 ) from exc
-        self._on_event = on_event
         self._traced = self._bpf[b"traced"]
         self._sockets = self._bpf[b"sockets"]
         self._lost = self._bpf[b"lost"]
-        self._open_ring(on_event, raw)
+        self._open_ring(pages * os.sysconf("SC_PAGE_SIZE"))
         self.closed = False
+        _release_compiler_memory()
 
-    def _open_ring(self, on_event: Callable[[object], None], raw: bool) -> None:
-        """Register the ring-buffer callback; with ``raw`` it gets the record's bytes only.
-
-        The callback runs once per event, so it is kept to one copy and one call: bcc's
-        own wrapper (a Python frame converting the return value) is bypassed when its
-        internals are where we expect them.
-        """
-        string_at = ct.string_at
-        if raw:
-            def _callback(_ctx: object, data: int, size: int) -> int:
-                on_event(string_at(data, size))
-                return 0
-        else:
-            def _callback(_ctx: object, data: int, size: int) -> int:
-                on_event(decode(string_at(data, size)))
-                return 0
-
+    def _open_ring(self, size: int) -> None:
+        """Read the ring through its mmap (``ringbuf``); where plain loads do not order
+        the positions, through libbpf's consumer and a callback per record."""
         table = self._bpf[b"events"]
-        try:
-            from bcc.table import _RINGBUF_CB_TYPE  # type: ignore[import-not-found]
+        self._reader: ringbuf.RingReader | None = None
+        self._fallback: list[bytes] = []
+        if ringbuf.supported():
+            self._reader = ringbuf.RingReader(table.map_fd, size)
+            return
+        string_at = ct.string_at
+        append = self._fallback.append
 
-            fn = _RINGBUF_CB_TYPE(_callback)
-            self._bpf._open_ring_buffer(table.map_fd, fn, None)
-            table._cbs[0] = fn  # bcc frees it with the table
-            self._callback = fn  # keep a reference: C calls it
-        except (ImportError, AttributeError):
-            self._callback = _callback
-            table.open_ring_buffer(_callback)
+        def _callback(_ctx: object, data: int, size: int) -> int:
+            append(string_at(data, size))
+            return 0
+
+        self._callback = _callback  # keep a reference: C calls it
+        table.open_ring_buffer(_callback)
 
     # -- traced processes and sockets ------------------------------------------------------
 
@@ -217,22 +201,25 @@ class Program:
 
     # -- running ---------------------------------------------------------------------------
 
-    def poll(self, timeout_ms: int) -> None:
-        """Wait ``timeout_ms`` then deliver every record waiting in the ring buffer.
+    def read(self, limit: int) -> list[bytes]:
+        """Up to ``limit`` waiting records, oldest first (more only on the fallback path).
 
-        The kernel side submits without wakeups, so the wait is a timer: records are
-        drained in batches of one period (the ring buffer is sized to hold several).
+        The kernel side submits without wakeups: the caller reads on a timer, and reads
+        again at once while a full batch comes back.
         """
-        self._bpf.ring_buffer_poll(timeout_ms)
+        if self._reader is not None:
+            return self._reader.read(limit)
         self._bpf.ring_buffer_consume()
-
-    def consume(self) -> None:
-        self._bpf.ring_buffer_consume()
+        out = self._fallback[:]
+        self._fallback.clear()
+        return out
 
     def close(self) -> None:
         """Detach every probe and free the maps; idempotent."""
         if not self.closed:
             self.closed = True
+            if self._reader is not None:
+                self._reader.close()
             self._bpf.cleanup()
 
 
@@ -246,3 +233,31 @@ def _stderr_to(fd: int) -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+_MADV_PAGEOUT = 21  # Linux 5.4+: reclaim these pages now (refaulted if ever touched again)
+_COMPILER_LIBS = ("libLLVM", "libclang")
+
+
+def _release_compiler_memory() -> None:
+    """Give back what compiling cost: clang and LLVM are never called again.
+
+    After a compile ~80 MB of LLVM's and clang's code stays resident and ~25 MB of freed
+    heap stays with the process; a capture runs for hours next to the service it watches.
+    The heap goes back with ``malloc_trim``; the libraries' pages are paged out (a page
+    still needed, or one written at load time, simply stays or faults back in).
+    """
+    try:
+        libc = ct.CDLL(None, use_errno=True)
+        libc.malloc_trim(0)
+        maps = Path("/proc/self/maps").read_text().splitlines()
+    except (OSError, AttributeError):
+        return
+    madvise = libc.madvise
+    madvise.argtypes = [ct.c_void_p, ct.c_size_t, ct.c_int]
+    for line in maps:
+        parts = line.split(maxsplit=5)
+        if len(parts) < 6 or not any(lib in parts[5] for lib in _COMPILER_LIBS):
+            continue
+        start, end = (int(x, 16) for x in parts[0].split("-"))
+        madvise(start, end - start, _MADV_PAGEOUT)  # advice: a refusal changes nothing

@@ -113,7 +113,7 @@ def _load() -> Check:
     except ImportError as exc:
         return Check("BPF program", False, str(exc), "fix the checks above")
     try:
-        prog = Program(ring_kib=64, on_event=lambda _e: None)
+        prog = Program(ring_kib=64)
     except LoadError as exc:
         return Check("BPF program", False, exc.message, exc.remedy)
     prog.close()

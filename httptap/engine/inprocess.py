@@ -13,7 +13,8 @@ from httptap.model import Exchange
 from httptap.records import Completed, Lost, Pending, ProcessExit, Ready, Record, Stats
 from httptap.streams import StreamTable, snapshot
 
-_POLL_MS = 25  # the drain period: the kernel does not wake us per record
+_POLL_S = 0.025  # the drain period: the kernel does not wake us per record
+_BATCH = 2048  # records per drain at most: bounds what the engine holds at once under load
 _NOTE_UNANSWERED = "no response before capture ended"
 
 
@@ -54,7 +55,6 @@ class InProcessCapture(Capture):
         self.options = options
         self._program = None  # httptap.capture.loader.Program, once attached
         self._alive: set[int] = set()
-        self._events: list[bytes] = []  # raw ring-buffer records, decoded by _drain
         self._resolver = _Resolver()
         self._streams = StreamTable(
             body_limit=options.body_limit,
@@ -99,8 +99,7 @@ class InProcessCapture(Capture):
 
         started = time.monotonic()
         try:
-            self._program = Program(ring_kib=self.options.ring_kib,
-                                    on_event=self._events.append, raw=True)
+            self._program = Program(ring_kib=self.options.ring_kib)
         except LoadError as exc:
             raise CaptureError(exc.message, exc.remedy) from exc
         self.headers_message = self._program.headers.message
@@ -187,25 +186,25 @@ class InProcessCapture(Capture):
             self._emit([Ready(sorted(self._alive), f"attached to PID {pids} ({libs}){notes}")])
             next_stats = time.monotonic() + self.options.stats_interval
             while not self._stop.is_set() and self._alive:
-                program.poll(_POLL_MS)
-                out = self._drain()
+                events = program.read(_BATCH)
+                out = self._drain(events)
                 now = time.monotonic()
                 if now >= next_stats:
                     next_stats = now + self.options.stats_interval
                     out.extend(self._lost_and_stats())
                 self._emit(out)
-            program.consume()
-            out = self._drain()
+                if len(events) < _BATCH:  # drained: wait for more (a full batch reads on)
+                    self._stop.wait(_POLL_S)
+            out = []
+            while events := program.read(_BATCH):
+                out.extend(self._drain(events))
             out.extend(self._finish(self._streams.close_all(time.monotonic_ns())))
             out.extend(self._lost_and_stats())
             self._emit(out)
         finally:
             program.close()
 
-    def _drain(self) -> list[Record]:
-        # the ring-buffer callback holds this list's append: copy and clear, never rebind
-        events = self._events[:]
-        self._events.clear()
+    def _drain(self, events: list[bytes]) -> list[Record]:
         out: list[Record] = []
         streams = self._streams
         handle = streams.handle
@@ -214,7 +213,7 @@ class InProcessCapture(Capture):
         rescan: set[int] = set()
         data_kinds = (Kind.DATA, Kind.GAP)
         for raw in events:
-            ev = decode(raw) if type(raw) is bytes else raw
+            ev = decode(raw)
             kind = ev.kind
             if kind in data_kinds:
                 recs = handle(ev)
