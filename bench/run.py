@@ -401,8 +401,7 @@ for i in range(400):
                              Dir.EGRESS, flags, 0, resp)))
 def go(n):
     for _ in range(n):
-        cap._events.extend(raws)
-        cap._drain()
+        cap._drain(raws)
 go(5)
 t = time.process_time()
 go(100)
@@ -411,6 +410,46 @@ print((time.process_time() - t) / 40000 * 1e6)
     res = subprocess.run(["taskset", "-c", TAP_CPU, PY, "-c", code], capture_output=True,
                          text=True, cwd=ROOT, check=True)
     return float(res.stdout.strip())
+
+
+def jsonl_cost() -> tuple[float, float]:
+    """CPU µs to print one small exchange (nginx's, as the capture above sees it) as a JSON
+    line: the contract object through the JSON encoder, and ``contract.to_json``."""
+    code = """
+import json, time
+from httptap import contract
+ex = contract.from_dict({
+    "v": 1, "id": "1", "pid": 26342, "tid": 26342, "role": "server", "proto": "http/1.1",
+    "tls": False, "local": "127.0.0.1:52215", "remote": "127.0.0.1:57788", "method": "GET",
+    "url": "http://127.0.0.1:52215/", "host": "127.0.0.1:52215", "path": "/", "status": 200,
+    "started": "2026-11-30T03:46:14.844886Z",
+    "timings": {"request_start": 0.0, "request_end": 0.0, "response_start": 0.06,
+                "response_end": 0.06},
+    "fd": 17, "complete": True,
+    "request": {"http_version": "1.1", "headers": [["Host", "127.0.0.1:52215"],
+                                                   ["user-agent", "h2load nghttp2/1.52.0"]]},
+    "response": {"http_version": "1.1", "status": 200, "reason": "OK",
+                 "headers": [["Server", "nginx/1.22.1"],
+                             ["Date", "Mon, 30 Nov 2026 03:46:14 GMT"],
+                             ["Content-Type", "text/plain"], ["Content-Length", "17"],
+                             ["Connection", "keep-alive"]],
+                 "body": "hello from nginx\\n", "body_size": 17},
+})
+enc = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+def per(f, n=20000):
+    best = 1e9
+    for _ in range(10):
+        t = time.process_time()
+        for _ in range(n):
+            f(ex)
+        best = min(best, (time.process_time() - t) / n * 1e6)
+    return best
+print(per(lambda e: enc(contract.to_dict(e))), per(contract.to_json))
+"""
+    res = subprocess.run(["taskset", "-c", TAP_CPU, PY, "-c", code], capture_output=True,
+                         text=True, cwd=ROOT, check=True)
+    before, after = res.stdout.split()
+    return float(before), float(after)
 
 
 def attach_times(tmp: Path, n: int = 3) -> list[float]:
@@ -534,6 +573,9 @@ def main(argv: list[str] | None = None) -> int:
         if want("engine"):
             print(f"\nengine alone (synthetic records, no kernel, no output): "
                   f"{engine_cost():.1f} CPU µs per exchange")
+            dict_enc, fast = jsonl_cost()
+            print(f"a JSON line (--jsonl) per small exchange: {dict_enc:.1f} CPU µs as "
+                  f"to_dict + JSON encoder, {fast:.1f} CPU µs as contract.to_json")
         if want("attach"):
             times = attach_times(tmp, 2 if args.quick else 3)
             print("\nattach (in-process, PID given → probes live): "

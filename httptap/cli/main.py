@@ -320,10 +320,12 @@ class _Run:
         if self.har is not None:
             self.har.add(ex)
         if self.args.jsonl:
-            obj = contract.to_dict(ex)
-            if self.schemas is not None:
+            if self.schemas is None:
+                self._lines.append(contract.to_json(ex) + "\n")
+            else:
+                obj = contract.to_dict(ex)
                 _add_decoded(obj, ex, self.schemas)
-            self._lines.append(_JSON.encode(obj) + "\n")
+                self._lines.append(_JSON.encode(obj) + "\n")
         else:
             self._lines.append(format_line(ex, env.columns if env.stdout_isatty else 80) + "\n")
 
