@@ -12,7 +12,8 @@ Method, per scenario: an untraced h2load run, then ``httptap --pid SERVER --json
 started (the CLI users run, writing JSON lines to a file), the same h2load run is repeated,
 httptap is stopped once it has drained, and its output is counted: completeness is
 exchanges with a status / requests h2load completed. httptap's CPU time is read from /proc
-over the load period plus the drain; peak RSS is VmHWM. Latency percentiles come from
+over the load period plus the drain; RSS is VmRSS once drained (the peak, VmHWM, includes
+the BPF compile). Latency percentiles come from
 h2load's per-request log.
 """
 
@@ -72,6 +73,7 @@ class Row:
     cpu_s: float = 0.0
     wall_s: float = 0.0
     rss_mb: float = 0.0
+    peak_mb: float = 0.0
     attach_s: float = 0.0
 
 
@@ -226,9 +228,9 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
-def _hwm_mb(pid: int) -> float:
+def _status_mb(pid: int, key: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(key + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -256,7 +258,8 @@ class Tap:
         return _cpu_seconds(self.proc.pid)
 
     def stop(self) -> tuple[float, int, int]:
-        """Stop after the output stops growing; returns (peak RSS MB, exchanges, lost)."""
+        """Stop after the output stops growing; returns (RSS MB, peak RSS MB, exchanges,
+        lost)."""
         size = -1
         for _ in range(100):  # drained when the output stops growing for 0.3 s
             time.sleep(0.3)
@@ -264,7 +267,8 @@ class Tap:
             if now == size:
                 break
             size = now
-        rss = _hwm_mb(self.proc.pid)
+        rss = _status_mb(self.proc.pid, "VmRSS")
+        peak = _status_mb(self.proc.pid, "VmHWM")
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(60)
         captured = 0
@@ -274,7 +278,7 @@ class Tap:
                     if json.loads(line).get("status") is not None:
                         captured += 1
         m = re.search(r"(\d+) lost event", self.err.read_text())
-        return rss, captured, int(m.group(1)) if m else -1
+        return rss, peak, captured, int(m.group(1)) if m else -1
 
 
 def run_scenario(sc: Scenario, seconds: float, tmp: Path) -> Row:
@@ -297,7 +301,7 @@ def run_scenario(sc: Scenario, seconds: float, tmp: Path) -> Row:
             size = now
         row.cpu_s = tap.cpu() - cpu0
         row.wall_s = time.monotonic() - t0
-        row.rss_mb, row.captured, row.lost = tap.stop()
+        row.rss_mb, row.peak_mb, row.captured, row.lost = tap.stop()
     return row
 
 
@@ -492,7 +496,7 @@ def _fmt_row(r: Row) -> list[str]:
         str(r.lost),
         f"{cpu_pct:.0f}",
         f"{us_per:.0f}",
-        f"{r.rss_mb:.0f}",
+        f"{r.rss_mb:.0f} ({r.peak_mb:.0f})",
         f"{r.untraced.p50_ms:.2f}/{r.untraced.p99_ms:.2f}",
         f"{r.traced.p50_ms:.2f}/{r.traced.p99_ms:.2f}",
         f"{r.attach_s:.1f}",
@@ -501,7 +505,7 @@ def _fmt_row(r: Row) -> list[str]:
 
 HEADERS = ["scenario", "offered req/s", "untraced req/s", "traced req/s", "traced/untraced",
            "completeness % (captured/done)", "kernel lost", "httptap CPU %", "CPU µs/exchange",
-           "peak RSS MB", "p50/p99 ms untraced", "p50/p99 ms traced", "CLI attach s"]
+           "RSS (peak) MB", "p50/p99 ms untraced", "p50/p99 ms traced", "CLI attach s"]
 
 
 def table(rows: list[list[str]], headers: list[str]) -> str:

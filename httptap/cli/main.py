@@ -7,6 +7,7 @@ a capture) so tests can run it in-process.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -89,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop after N exchanges")
     p.add_argument("--body-limit", type=argtypes.size, default=64 * 1024, metavar="BYTES",
                    help="bytes of each body kept and shown (default 64k; true sizes always kept)")
+    p.add_argument("--history", type=argtypes.positive_int, default=10_000, metavar="N",
+                   help="exchanges the full-screen UI keeps; older ones are dropped and "
+                   "counted (default 10000)")
     p.add_argument("--ring-kib", type=argtypes.positive_int, default=8 * 1024, metavar="KIB",
                    help="kernel ring buffer size in KiB (default 8192)")
     p.add_argument("--filter", "-f", metavar="EXPR", default="",
@@ -122,7 +126,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return demo_main(argv[1:], env)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        # argparse writes its help and errors to sys.stdout/stderr: send them to env's
+        with contextlib.redirect_stdout(env.stdout), contextlib.redirect_stderr(env.stderr):
+            args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
     if args.help_filter:
@@ -228,7 +234,7 @@ class _Run:
         title = self.args.open or "PID " + ", ".join(map(str, self.args.pid))
         try:
             return run_tui(capture, title=title, filter_text=self.args.filter,
-                           schemas=self.schemas)
+                           history=self.args.history, schemas=self.schemas)
         finally:
             self._close_har()
 

@@ -95,3 +95,25 @@ def test_save_refuses_to_clobber(tmp_path):
     assert main(["--open", _session(tmp_path), "--save", str(target), "--force"], env) == 0
     har = json.loads(target.read_text())
     assert len(har["log"]["entries"]) == 6
+
+
+def test_history_bounds_the_full_screen_ui(tmp_path, monkeypatch):
+    import httptap.ui.app as ui_app
+
+    seen = {}
+
+    def fake_run_tui(capture, **kwargs):
+        seen.update(kwargs)
+        return 0
+
+    monkeypatch.setattr(ui_app, "run_tui", fake_run_tui)
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, stdout_isatty=True, columns=80,
+                      install_signals=False)
+    assert main(["--open", _session(tmp_path), "--history", "3"], env) == 0
+    assert seen["history"] == 3
+    assert main(["--open", _session(tmp_path)], env) == 0
+    assert seen["history"] == 10_000
+    env, _, err = _env()
+    assert main(["--open", _session(tmp_path), "--history", "0"], env) == 2
+    assert "--history" in err.getvalue()
