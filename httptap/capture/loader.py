@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 
-from httptap.capture import kheaders, ringbuf
+from httptap.capture import kheaders, ringbuf, uprobes
 from httptap.capture.events import SockFlag
 
 CHUNK = 16 * 1024
@@ -114,6 +114,9 @@ class Program:
         self._sockets = self._bpf[b"sockets"]
         self._lost = self._bpf[b"lost"]
         self._open_ring(pages * os.sysconf("SC_PAGE_SIZE"))
+        self._uprobes: uprobes.UprobeSet | None = None
+        self._everywhere: set[tuple[str, str]] = set()  # (path, symbol) probed globally
+        self.tls_notes: list[str] = []  # what about TLS hooking a user should know
         self.closed = False
         _release_compiler_memory()
 
@@ -177,21 +180,63 @@ class Program:
             with contextlib.suppress(KeyError):
                 del self._sockets[k]
 
-    def attach_tls(self, path: str, symbols: Sequence[str]) -> int:
-        """uprobes + uretprobes on OpenSSL's read/write functions in ``path``; probes placed."""
+    def attach_tls(self, path: str, symbols: Sequence[str], pid: int) -> int:
+        """uprobes + uretprobes on OpenSSL's read/write functions in ``path``, hit by
+        process ``pid`` and the children it forks (``uprobes``); returns probes placed.
+
+        Where the kernel refuses a per-process probe (another uprobe with a reference
+        counter holds the address) the function is probed for every process, as bcc does,
+        and ``tls_notes`` says so: TLS is then still seen, at a cost to untraced processes.
+        """
+        from bcc import BPF  # type: ignore[import-not-found]
+
+        if self._uprobes is None:
+            try:
+                self._uprobes = uprobes.UprobeSet()
+            except uprobes.UprobeError as exc:
+                self.tls_notes.append(f"TLS not hooked: {exc}")
+                return 0
         placed = 0
         for sym in symbols:
             entry = _SSL_ENTRY.get(sym)
             if entry is None:
                 continue
-            try:
-                self._bpf.attach_uprobe(name=path.encode(), sym=sym.encode(), fn_name=entry)
-                self._bpf.attach_uretprobe(name=path.encode(), sym=sym.encode(),
-                                           fn_name=b"ssl_exit_probe")
-            except Exception:  # a symbol that cannot be resolved is just not hooked
+            try:  # a symbol that cannot be resolved is just not hooked
+                _path, offset = BPF._check_path_symbol(path.encode(), sym.encode(), None, -1, 0)
+            except Exception:
                 continue
+            try:
+                for fn_name, ret in ((entry, False), (b"ssl_exit_probe", True)):
+                    prog_fd = self._bpf.load_func(fn_name, BPF.KPROBE).fd
+                    key = self._uprobes.add(path, offset, ret, prog_fd)
+                    self._uprobes.scope(key, pid)
+            except uprobes.UprobeError as exc:
+                if not self._attach_everywhere(path, sym, entry, exc):
+                    continue
             placed += 1
         return placed
+
+    def _attach_everywhere(self, path: str, sym: str, entry: bytes, why: Exception) -> bool:
+        if (path, sym) in self._everywhere:
+            return True
+        try:
+            self._bpf.attach_uprobe(name=path.encode(), sym=sym.encode(), fn_name=entry)
+            self._bpf.attach_uretprobe(name=path.encode(), sym=sym.encode(),
+                                       fn_name=b"ssl_exit_probe")
+        except Exception:
+            self.tls_notes.append(f"{sym} in {path} not hooked ({why})")
+            return False
+        self._everywhere.add((path, sym))
+        self.tls_notes.append(
+            f"{sym} in {path} is probed in every process: the kernel refused a probe for the "
+            "traced ones only (another uprobe holds that address)"
+        )
+        return True
+
+    def release_tls(self, pid: int) -> None:
+        """Process ``pid`` is gone: its uprobe memberships go too."""
+        if self._uprobes is not None:
+            self._uprobes.release(pid)
 
     def lost(self) -> tuple[int, int]:
         """(events, bytes) the kernel could not deliver, summed over CPUs."""
@@ -220,6 +265,8 @@ class Program:
             self.closed = True
             if self._reader is not None:
                 self._reader.close()
+            if self._uprobes is not None:
+                self._uprobes.close()
             self._bpf.cleanup()
 
 
@@ -261,3 +308,4 @@ def _release_compiler_memory() -> None:
             continue
         start, end = (int(x, 16) for x in parts[0].split("-"))
         madvise(start, end - start, _MADV_PAGEOUT)  # advice: a refusal changes nothing
+

@@ -73,7 +73,10 @@ class InProcessCapture(Capture):
         self.attach_seconds = 0.0
         self.headers_message = ""
         self._tls_hooked: dict[tuple[int, int], tls_libs.TlsLibrary] = {}
-        self._tls_checked: set[tuple[int, int]] = set()
+        self._tls_inspected: dict[tuple[int, int], tls_libs.TlsLibrary | None] = {}
+        self._tls_scoped: set[tuple[int, tuple[int, int]]] = set()  # (pid, file id) hooked
+        self._system_tls: list[str] = []
+        self._go_noted: set[tuple[int, int]] = set()
         self.tls_notes: list[str] = []
 
     # -- attach ----------------------------------------------------------------------------
@@ -104,8 +107,7 @@ class InProcessCapture(Capture):
             raise CaptureError(exc.message, exc.remedy) from exc
         self.headers_message = self._program.headers.message
         try:
-            for path in tls_libs.system_libssl():
-                self._hook_tls(path)
+            self._system_tls = tls_libs.system_libssl()
             for pid in self.pids:
                 for p in [pid, *procfs.descendants(pid)]:
                     self._trace(p)
@@ -119,7 +121,7 @@ class InProcessCapture(Capture):
             raise
         self.attach_seconds = time.monotonic() - started
 
-    def _trace(self, pid: int) -> None:
+    def _trace(self, pid: int, forked: bool = False) -> None:
         program = self._program
         assert program is not None
         program.trace_pid(pid)
@@ -136,37 +138,44 @@ class InProcessCapture(Capture):
                 port = info.local.rsplit(":", 1)[-1]
                 flags |= SockFlag.SERVER if port in listening else SockFlag.CLIENT
             program.add_socket(pid, fd, time.monotonic_ns() + i, flags)
-        self._scan_tls(pid)
+        if not forked:  # a child forked since attach inherits its parent's TLS probes
+            self._scan_tls(pid)
 
     def _scan_tls(self, pid: int) -> None:
-        """Hook every OpenSSL the process maps (private copies, static executables)."""
+        """Hook, for ``pid``, the system libssl (even if not loaded yet) and every OpenSSL
+        the process maps (private copies, static executables)."""
         exe = tls_libs.file_id(f"/proc/{pid}/exe")
-        if exe is not None and exe not in self._tls_checked and tls_libs.is_go_binary(
+        if exe is not None and exe not in self._go_noted and tls_libs.is_go_binary(
             f"/proc/{pid}/exe"
         ):
-            self._tls_checked.add(exe)  # never hooked: uretprobes corrupt Go stacks
+            self._go_noted.add(exe)  # never hooked: uretprobes corrupt Go stacks
             self.tls_notes.append(
                 f"PID {pid} ({procfs.comm(pid)}) is a Go binary: its crypto/tls traffic is not "
                 "decrypted (no uprobes on Go); its plaintext HTTP is captured"
             )
-        for path in tls_libs.mapped_executables(pid):
-            self._hook_tls(path)
+        for path in [*self._system_tls, *tls_libs.mapped_executables(pid)]:
+            self._hook_tls(path, pid)
 
-    def _hook_tls(self, path: str) -> None:
+    def _hook_tls(self, path: str, pid: int) -> None:
         fid = tls_libs.file_id(path)
-        if fid is None or fid in self._tls_checked:
+        if fid is None or (pid, fid) in self._tls_scoped:
             return
-        self._tls_checked.add(fid)
-        lib = tls_libs.inspect(path, version=False)
-        if lib is None:
-            return
-        if lib.go:
-            self.tls_notes.append(f"{path}: a Go binary, TLS not hooked (no uretprobes on Go)")
+        self._tls_scoped.add((pid, fid))
+        if fid in self._tls_inspected:
+            lib = self._tls_inspected[fid]
+        else:
+            lib = self._tls_inspected[fid] = tls_libs.inspect(path, version=False)
+            if lib is not None and lib.go:
+                self.tls_notes.append(f"{path}: a Go binary, TLS not hooked (no uretprobes on Go)")
+        if lib is None or lib.go:
             return
         program = self._program
         assert program is not None
-        if program.attach_tls(path, lib.symbols):
+        if program.attach_tls(path, lib.symbols, pid):
             self._tls_hooked[fid] = lib
+        for note in program.tls_notes:
+            if note not in self.tls_notes:
+                self.tls_notes.append(note)
 
     @property
     def tls_libraries(self) -> list[tls_libs.TlsLibrary]:
@@ -227,6 +236,8 @@ class InProcessCapture(Capture):
                 out.extend(self._finish(streams.close_pid(ev.pid, ev.ts_ns)))
                 self._alive.discard(ev.pid)
                 program.forget_pid(ev.pid)
+                program.release_tls(ev.pid)
+                self._tls_scoped = {k for k in self._tls_scoped if k[0] != ev.pid}
                 self._resolver.forget(ev.pid)
                 out.append(ProcessExit(ev.pid, remaining=len(self._alive)))
             elif kind is Kind.EXEC:
@@ -248,7 +259,7 @@ class InProcessCapture(Capture):
         assert program is not None
         tgid = procfs.tgid_of(child)
         if tgid == child:
-            self._trace(child)
+            self._trace(child, forked=True)
         else:
             program.untrace_pid(child)  # a thread (or already gone)
 

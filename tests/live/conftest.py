@@ -196,6 +196,12 @@ def bpf_programs(pid: int) -> set[int]:
     return ids
 
 
+def uprobe_definitions(pid: int) -> list[str]:
+    """tracefs uprobe events defined by the httptap process ``pid`` (capture.uprobes)."""
+    text = Path("/sys/kernel/tracing/uprobe_events").read_text()
+    return [ln for ln in text.splitlines() if f":httptap/p{pid}_" in ln]
+
+
 def all_bpf_programs() -> set[int]:
     """Ids of every BPF program loaded in the kernel (bpftool)."""
     import json

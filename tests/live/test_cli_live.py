@@ -14,7 +14,7 @@ import pytest
 
 from httptap import contract
 from httptap.engine.api import CaptureOptions, open_capture
-from tests.live.conftest import Recorder, all_bpf_programs, bpf_programs
+from tests.live.conftest import Recorder, all_bpf_programs, bpf_programs, uprobe_definitions
 
 HTTPTAP = [sys.executable, "-m", "httptap.cli"]
 
@@ -44,6 +44,7 @@ def test_stops_cleanly_and_detaches(how, http_server, prog, tmp_path):
     _wait_attached(cli)
     ours = bpf_programs(cli.pid)
     assert len(ours) > 20, "bpftool should see the attached programs"
+    assert uprobe_definitions(cli.pid), "the TLS probes of the traced process"
     client.go()
     client.expect("done")
     time.sleep(0.5)
@@ -61,6 +62,7 @@ def test_stops_cleanly_and_detaches(how, http_server, prog, tmp_path):
     assert ["Authorization", "Bearer ****"] in d["request"]["headers"]
     assert "exchange(s) shown" in err
     assert not (ours & all_bpf_programs()), "BPF programs left in the kernel"
+    assert uprobe_definitions(cli.pid) == [], "uprobe events left in tracefs"
     # the HAR file is complete and valid, secrets masked
     from httptap.export.har import load_har
 

@@ -13,7 +13,7 @@ import sys
 import time
 
 from httptap.records import Error, Ready
-from tests.live.conftest import all_bpf_programs, bpf_programs
+from tests.live.conftest import all_bpf_programs, bpf_programs, uprobe_definitions
 from tests.live.test_cli_live import _start, _wait_attached
 
 
@@ -36,10 +36,12 @@ def test_sigkill_mid_capture_then_a_new_httptap_attaches_at_once(http_server, pr
     first.kill()
     first.wait()
     assert _gone(ours), "BPF programs left behind by a SIGKILLed httptap"
+    assert uprobe_definitions(first.pid), "definitions outlive a SIGKILL (no probe in them)"
     started = time.monotonic()
     second = _start(["--pid", str(client.pid), "--jsonl", "--count", "3", "--duration", "30"])
     _wait_attached(second)
     assert time.monotonic() - started < 20
+    assert uprobe_definitions(first.pid) == [], "the next httptap removes stale definitions"
     client.go()
     out, err = second.communicate(timeout=30)
     assert second.returncode == 0, err

@@ -1,7 +1,8 @@
 """HTTPS test client. Prints 'ready' BEFORE importing ssl (so libssl is mapped after attach),
 then on 'go' makes N requests with the chosen library and prints 'done'.
 
-argv: port count lib   (lib: urllib | httpx | http.client-keepalive)
+argv: port count lib   (lib: urllib | httpx | fork | http.client-keepalive)
+fork: one request, then a forked child makes ``count`` requests at once; 'done CHILD_PID'.
 """
 
 import sys
@@ -24,6 +25,20 @@ def main():
         for i in range(count):
             with urllib.request.urlopen(f"{base}/size/{i + 1}", context=ctx) as r:
                 r.read()
+    elif lib == "fork":
+        import os
+        import urllib.request
+
+        urllib.request.urlopen(f"{base}/size/1", context=ctx).read()
+        child = os.fork()
+        if child == 0:  # no pause: its first TLS call follows the fork at once
+            for i in range(count):
+                urllib.request.urlopen(f"{base}/size/{i + 2}", context=ctx).read()
+            os._exit(0)
+        os.waitpid(child, 0)
+        print(f"done {child}", flush=True)
+        sys.stdin.readline()
+        return
     elif lib == "httpx":
         import httpx
 
