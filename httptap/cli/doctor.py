@@ -76,9 +76,16 @@ def _tracepoints() -> Check:
 
 
 def _uprobes() -> Check:
-    ok = Path("/sys/bus/event_source/devices/uprobe").exists()
-    return Check("uprobes", ok, "available" if ok else "no uprobe event source",
-                 "" if ok else "a kernel with CONFIG_UPROBE_EVENTS=y (needed for TLS)")
+    from httptap.capture.uprobes import tracefs
+
+    if not Path("/sys/bus/event_source/devices/uprobe").exists():
+        return Check("uprobes", False, "no uprobe event source",
+                     "a kernel with CONFIG_UPROBE_EVENTS=y (needed for TLS)")
+    if tracefs() is None:
+        return Check("uprobes", False, "tracefs uprobe_events not found (TLS probes are "
+                     "defined there, scoped to the traced processes)",
+                     "mount -t tracefs nodev /sys/kernel/tracing")
+    return Check("uprobes", True, "available (tracefs uprobe_events)")
 
 
 def _headers() -> Check:
