@@ -332,7 +332,7 @@ def memory_1m(total: int = 1_000_000, history: int = 10_000) -> list[tuple[int, 
     history of ``history`` (the UI's store), fed synthetic kernel events in this process."""
     code = f"""
 import resource, sys
-from httptap.capture.events import Dir, Event, Kind, SockFlag
+from httptap.capture.events import Dir, Event, Kind, SockFlag, encode
 from httptap.engine.inprocess import InProcessCapture
 from httptap.engine.api import CaptureOptions
 from httptap.records import Completed, Pending
@@ -358,14 +358,15 @@ step = {total} // 4
 marks = []
 batch = 500
 while done < {total}:
+    raws = []
     for i in range(batch):
         c = i % conns
         ts += 1000
-        cap._events.append(Event(Kind.DATA, ts, 1000 + c, 7, 7, 10 + c, len(req), 0,
-                                 Dir.INGRESS, SockFlag.SERVER, 0, req))
-        cap._events.append(Event(Kind.DATA, ts + 500, 1000 + c, 7, 7, 10 + c, len(resp), 0,
-                                 Dir.EGRESS, SockFlag.SERVER, 0, resp))
-    for rec in cap._drain():
+        raws.append(encode(Event(Kind.DATA, ts, 1000 + c, 7, 7, 10 + c, len(req), 0,
+                                 Dir.INGRESS, SockFlag.SERVER, 0, req)))
+        raws.append(encode(Event(Kind.DATA, ts + 500, 1000 + c, 7, 7, 10 + c, len(resp), 0,
+                                 Dir.EGRESS, SockFlag.SERVER, 0, resp)))
+    for rec in cap._drain(raws):
         if isinstance(rec, Pending | Completed):
             store.put(rec.exchange)
     store.trim()  # as the UI does after each batch

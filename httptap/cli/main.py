@@ -94,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exchanges the full-screen UI keeps; older ones are dropped and "
                    "counted (default 10000)")
     p.add_argument("--ring-kib", type=argtypes.positive_int, default=8 * 1024, metavar="KIB",
-                   help="kernel ring buffer size in KiB (default 8192)")
+                   help="kernel ring buffer size in KiB (default 8192: ~1 s of 20k small "
+                   "exchanges/s, ~45 drain periods of 25 ms)")
     p.add_argument("--filter", "-f", metavar="EXPR", default="",
                    help="show only exchanges matching EXPR (see --help-filter)")
     p.add_argument("--help-filter", action="store_true", help="describe the filter language")
