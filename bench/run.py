@@ -313,7 +313,7 @@ def untraced_cost(seconds: float, tmp: Path) -> list[tuple[str, float, float]]:
     out = []
     bystander = subprocess.Popen(["sleep", "3600"])
     try:
-        for kind in ("nginx", "nginx-tls"):
+        for kind in ("nginx", "nginx-tls", "demo"):
             with server(kind, tmp) as (_pid, port, scheme):
                 url = f"{scheme}://127.0.0.1:{port}/"
                 alone = h2load(url, None, seconds, False, tmp / "alone.log").rps
