@@ -217,6 +217,9 @@ class Program:
         return placed
 
     def _attach_everywhere(self, path: str, sym: str, entry: bytes, why: Exception) -> bool:
+        """The fallback: bcc's attach, for every process. Debian 12's bcc passes a stray
+        semaphore offset (its binding omits ``ref_ctr_offset``), the very thing that leaves
+        such refused addresses behind; it is used only where nothing else can hook ``sym``."""
         if (path, sym) in self._everywhere:
             return True
         try:
