@@ -266,11 +266,13 @@ class Program:
         """Detach every probe and free the maps; idempotent."""
         if not self.closed:
             self.closed = True
-            if self._reader is not None:
-                self._reader.close()
-            if self._uprobes is not None:
-                self._uprobes.close()
-            self._bpf.cleanup()
+            try:
+                if self._reader is not None:
+                    self._reader.close()
+                if self._uprobes is not None:
+                    self._uprobes.close()
+            finally:  # whatever failed above, the syscall probes go
+                self._bpf.cleanup()
 
 
 @contextlib.contextmanager

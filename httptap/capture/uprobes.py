@@ -134,10 +134,11 @@ class UprobeSet:
                 os.close(fd)
 
     def close(self) -> None:
+        """Close every perf event, then remove the definitions (idempotent)."""
         for probe in self._probes.values():
-            for fd in probe.members.values():
-                os.close(fd)
-            os.close(probe.carrier)
+            for fd in [*probe.members.values(), probe.carrier]:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
             with contextlib.suppress(OSError):
                 self._write(f"-:{_GROUP}/{probe.name}\n")
         self._probes.clear()
