@@ -224,19 +224,15 @@ class CaptureHandle:
         """Write the exchanges (and pending ones too if ``pending``) to a HAR 1.2 file."""
         from httptap.export.har import HarWriter
 
-        writer = HarWriter(path, force=force)
-        try:
-            for ex in self._export_rows(pending):
-                writer.add(ex)
-        finally:
-            writer.close()
-        return Path(path)
+        return self._export(HarWriter(path, force=force), path, pending)
 
     def to_jsonl(self, path: str | Path, *, force: bool = False, pending: bool = False) -> Path:
         """Write the exchanges as JSON lines (contract v1), one object per exchange."""
         from httptap.export.jsonl import JsonlWriter
 
-        writer = JsonlWriter(path, force=force)
+        return self._export(JsonlWriter(path, force=force), path, pending)
+
+    def _export(self, writer: Any, path: str | Path, pending: bool) -> Path:
         try:
             for ex in self._export_rows(pending):
                 writer.add(ex)

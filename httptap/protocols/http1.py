@@ -521,15 +521,8 @@ class Http1Parser:
                 return _STOP
             side.state = _CHUNK_SIZE
         elif cl:
-            length = _content_length(cl)
-            if length < 0:
-                self._bad(side, "invalid Content-Length", events)
+            if not self._frame_by_length(side, cl, ts, events):
                 return _STOP
-            if length:
-                side.remaining = length
-                side.state = _CL
-            else:
-                self._end(side, ts, events)
         else:
             self._end(side, ts, events)
         return end
@@ -604,22 +597,26 @@ class Http1Parser:
         if te:
             side.state = _CHUNK_SIZE if _is_chunked(te) else _CLOSE
         elif cl:
-            value = cl[0]
-            if len(cl) == 1 and value.isdecimal() and len(value) < 19:
-                length = int(value)
-            else:
-                length = _content_length(cl)
-                if length < 0:
-                    self._bad(side, "invalid Content-Length", events)
-                    return _STOP
-            if length:
-                side.remaining = length
-                side.state = _CL
-            else:
-                self._end(side, ts, events)
+            if not self._frame_by_length(side, cl, ts, events):
+                return _STOP
         else:
             side.state = _CLOSE
         return end
+
+    def _frame_by_length(
+        self, side: _Side, cl: list[str], ts: int, events: list[ParserEvent]
+    ) -> bool:
+        """Frame the body by its Content-Length values; False once refused as invalid."""
+        length = _content_length(cl)
+        if length < 0:
+            self._bad(side, "invalid Content-Length", events)
+            return False
+        if length:
+            side.remaining = length
+            side.state = _CL
+        else:
+            self._end(side, ts, events)
+        return True
 
     def _switch(
         self,
