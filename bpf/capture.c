@@ -119,6 +119,9 @@ struct call {
 
 BPF_HASH(traced, u32, u8, 65536);
 BPF_HASH(sockets, struct sock_key, struct sock_val, 262144);
+// A thread's syscall in flight, from its entry to its exit. Each exit checks the entry's
+// kind: an entry whose exit was not attached yet (attach, detach) must not be read as
+// another syscall's.
 BPF_HASH(calls, u64, struct call, 65536);
 BPF_ARRAY(scratch, struct event, HT_NCPU);
 BPF_PERCPU_ARRAY(lost, u64, 2);  // [0] events, [1] bytes
@@ -321,7 +324,7 @@ static __always_inline int exit_io(long ret) {
     if (!cp) return 0;
     struct call c = *cp;
     calls.delete(&id);
-    if (ret <= 0) return 0;
+    if (ret <= 0 || c.kind > HT_CALL_MMSG) return 0;  // another kind's entry
     u32 tgid = id >> 32;
     struct sock_key key = {.tgid = tgid, .fd = c.fd};
     struct sock_val *sv = sockets.lookup(&key);
@@ -437,8 +440,9 @@ TRACEPOINT_PROBE(syscalls, sys_exit_sendfile64) {
     if (!cp) return 0;
     u32 fd = cp->fd;
     u64 ts = cp->ts;
+    int sendfile = cp->kind == HT_CALL_BUF && cp->count == 1;
     calls.delete(&id);
-    if (args->ret <= 0) return 0;
+    if (args->ret <= 0 || !sendfile) return 0;
     u32 tgid = id >> 32;
     struct sock_key key = {.tgid = tgid, .fd = fd};
     struct sock_val *sv = sockets.lookup(&key);
@@ -478,8 +482,9 @@ TRACEPOINT_PROBE(syscalls, sys_exit_socket) {
     u64 id = bpf_get_current_pid_tgid();
     struct call *cp = calls.lookup(&id);
     if (!cp) return 0;
+    int mine = cp->kind == HT_CALL_SOCKET;
     calls.delete(&id);
-    if (args->ret < 0) return 0;
+    if (args->ret < 0 || !mine) return 0;
     add_socket(id >> 32, args->ret, 0);
     return 0;
 }
@@ -496,12 +501,19 @@ static __always_inline int enter_accept(void *addr) {
 
 static __always_inline int exit_accept(long ret) {
     u64 id = bpf_get_current_pid_tgid();
-    struct call *cp = calls.lookup(&id);
-    if (!cp) return 0;
-    u64 addr = cp->ptr;
-    calls.delete(&id);
-    if (ret < 0) return 0;
     u32 tgid = id >> 32;
+    struct call *cp = calls.lookup(&id);
+    u64 addr = 0;
+    int entered = 0;
+    if (cp) {
+        entered = cp->kind == HT_CALL_ACCEPT;
+        addr = entered ? cp->ptr : 0;
+        calls.delete(&id);
+    }
+    // A worker blocked in accept() when httptap attached has no entry; the connection it
+    // returns is still one to follow (its peer's address then comes from /proc).
+    if (!entered && !is_traced(tgid)) return 0;
+    if (ret < 0) return 0;
     add_socket(tgid, ret, HT_F_SERVER);
     if (!addr) return 0;
     struct sock_key key = {.tgid = tgid, .fd = ret};
@@ -593,8 +605,9 @@ static __always_inline int exit_dup(long ret) {
     struct call *cp = calls.lookup(&id);
     if (!cp) return 0;
     u32 oldfd = cp->fd;
+    int mine = cp->kind == HT_CALL_DUP;
     calls.delete(&id);
-    if (ret < 0) return 0;
+    if (ret < 0 || !mine) return 0;
     u32 tgid = id >> 32;
     struct sock_key okey = {.tgid = tgid, .fd = oldfd};
     struct sock_val *sv = sockets.lookup(&okey);

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
+import time
+from pathlib import Path
 
 from httptap.capture import procfs
 from tests.live.conftest import PROGS, PY, free_port, wait_port
@@ -51,9 +54,51 @@ def test_prefork_workers_before_and_after_attach(prog, attach):
         server.wait()
 
 
+_ACCEPT_SYSCALLS = {"43", "288"}  # accept, accept4 (x86-64)
+
+
+def _in_syscall(pid: int, numbers: set[str], timeout: float = 10.0) -> None:
+    """Wait until ``pid``'s main thread is blocked in one of the syscalls ``numbers``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if Path(f"/proc/{pid}/syscall").read_text().split()[0] in numbers:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"PID {pid} never blocked in syscall {numbers}")
+
+
+def test_worker_blocked_in_accept_at_attach_is_followed(attach):
+    # A pre-fork worker sits in a blocking accept() when httptap attaches: the syscall's
+    # entry was never seen, and the connection it returns must still be followed.
+    server = subprocess.Popen(
+        [PY, "-c", "import socket,time\n"
+         "s=socket.create_server(('127.0.0.1',0))\n"
+         "print(s.getsockname()[1],flush=True)\n"
+         "c,_=s.accept()\n"
+         "c.recv(1000)\n"
+         "c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok')\n"
+         "time.sleep(30)\n"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        port = int(server.stdout.readline())
+        _in_syscall(server.pid, _ACCEPT_SYSCALLS)
+        cap = attach(server.pid)
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            client_port = conn.getsockname()[1]
+            conn.sendall(b"GET /blocked HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert conn.recv(1000).endswith(b"ok")
+        got = cap.wait_for(1)
+        assert [(e.request.path, e.status) for e in got] == [("/blocked", 200)]
+        assert got[0].connection.pid == server.pid
+        assert got[0].connection.remote.endswith(f":{client_port}")
+    finally:
+        server.kill()
+        server.wait()
+
+
 def test_target_exit_reports_unanswered_request(attach):
     # A server that reads a request and exits without answering.
-    import socket
     import threading
 
     listener = socket.socket()
