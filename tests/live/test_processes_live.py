@@ -97,6 +97,39 @@ def test_worker_blocked_in_accept_at_attach_is_followed(attach):
         server.wait()
 
 
+def test_request_read_in_flight_at_attach_is_said(attach):
+    # A thread already blocked in recv() on a keep-alive connection when httptap attaches:
+    # the request it returns with was never seen. Its response is shown, and says so; the
+    # later requests on the connection are whole.
+    server = subprocess.Popen(
+        [PY, "-c", "import socket,time\n"
+         "s=socket.create_server(('127.0.0.1',0))\n"
+         "print(s.getsockname()[1],flush=True)\n"
+         "c,_=s.accept()\n"
+         "for _ in range(3):\n"
+         "    c.recv(1000)\n"
+         "    c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok')\n"
+         "time.sleep(30)\n"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        port = int(server.stdout.readline())
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            _in_syscall(server.pid, {"45"})  # recvfrom
+            cap = attach(server.pid)
+            for i in range(3):
+                conn.sendall(b"GET /r%d HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+                assert conn.recv(1000).endswith(b"ok")
+            got = cap.wait_for(3)
+        assert [(e.request.path, e.status) for e in got] == [("", 200), ("/r1", 200),
+                                                             ("/r2", 200)]
+        assert "response without a captured request" in got[0].notes
+        assert not got[1].notes and not got[2].notes
+    finally:
+        server.kill()
+        server.wait()
+
+
 def test_target_exit_reports_unanswered_request(attach):
     # A server that reads a request and exits without answering.
     import threading
