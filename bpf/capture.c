@@ -1,9 +1,10 @@
-// httptap kernel side: syscall tracepoints that copy the bytes of traced processes' sockets.
+// httptap kernel side: syscall probes that copy the bytes of traced processes' sockets.
 //
 // Compiled by bcc. Reads only syscall arguments and user memory, never kernel structs: the
 // headers we compile against need not match the running kernel. Userspace defines
 // HT_CHUNK (bytes per event, a power of two), HT_MAX_CHUNKS (events per syscall before the
-// rest becomes a size-only gap), HT_RING_PAGES and HT_NCPU.
+// rest becomes a size-only gap), HT_RING_PAGES, HT_NCPU, and HT_NR_<name> for the syscall
+// numbers (loader.py SYSCALLS).
 
 #include <uapi/linux/ptrace.h>
 
@@ -44,6 +45,8 @@
 #define HT_MAX_STEPS 160
 #define HT_CLOSE_RANGE_MAX 1024
 #define HT_PROT_EXEC 4
+#define HT_USER64_CS 0x33  // x86-64 user code segment: a 64-bit syscall
+#define HT_NR_SLOTS 512
 // Plaintext streams get their own generation so ciphertext verdicts never touch them.
 #define HT_TLS_GEN_BIT (1ULL << 62)
 #define HT_SSL_GEN_BIT (1ULL << 63)
@@ -291,12 +294,66 @@ static __always_inline void emit_data(struct event *ev, struct sock_val *sv, con
     send_gap(ev, sv, left);
 }
 
+// ---- syscall dispatch ------------------------------------------------------------------
+//
+// Two raw tracepoints, sys_enter and sys_exit, see every syscall; each tail-calls the
+// program for the syscall's number (userspace fills the arrays, loader.py SYSCALLS). One
+// raw tracepoint attaches and detaches in microseconds, where each of the ~40 syscall
+// tracepoints cost a tracepoint grace period on detach (~0.1 s each, serialized by the
+// kernel's event_mutex) and a perf buffer copy per call.
+//
+// Arguments come from the ABI's registers in the pt_regs the tracepoint passes (x86-64);
+// that layout is the syscall ABI, not a kernel struct that changes between versions.
+
+BPF_PROG_ARRAY(enter_calls, HT_NR_SLOTS);
+BPF_PROG_ARRAY(exit_calls, HT_NR_SLOTS);
+
+static __always_inline u64 sys_arg(struct bpf_raw_tracepoint_args *ctx, int i) {
+    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+    u64 v = 0;
+    switch (i) {
+    case 0: bpf_probe_read_kernel(&v, sizeof(v), &regs->di); break;
+    case 1: bpf_probe_read_kernel(&v, sizeof(v), &regs->si); break;
+    case 2: bpf_probe_read_kernel(&v, sizeof(v), &regs->dx); break;
+    case 3: bpf_probe_read_kernel(&v, sizeof(v), &regs->r10); break;
+    case 4: bpf_probe_read_kernel(&v, sizeof(v), &regs->r8); break;
+    default: bpf_probe_read_kernel(&v, sizeof(v), &regs->r9); break;
+    }
+    return v;
+}
+
+static __always_inline long sys_nr(struct bpf_raw_tracepoint_args *ctx) { return ctx->args[1]; }
+static __always_inline long sys_ret(struct bpf_raw_tracepoint_args *ctx) { return ctx->args[1]; }
+
+RAW_TRACEPOINT_PROBE(sys_enter) {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!is_traced(id >> 32)) return 0;
+    // 32-bit (ia32) syscalls number differently: the syscall tracepoints never showed them
+    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+    u64 cs = 0;
+    bpf_probe_read_kernel(&cs, sizeof(cs), &regs->cs);
+    if (cs != HT_USER64_CS) return 0;
+    enter_calls.call(ctx, (u32)sys_nr(ctx));  // no program for it: falls through
+    return 0;
+}
+
+RAW_TRACEPOINT_PROBE(sys_exit) {
+    // A traced process's exit runs before sched_process_exit untraces it, so its entries
+    // are always consumed.
+    u64 id = bpf_get_current_pid_tgid();
+    if (!is_traced(id >> 32)) return 0;
+    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+    u64 nr = 0;
+    bpf_probe_read_kernel(&nr, sizeof(nr), &regs->orig_ax);
+    exit_calls.call(ctx, (u32)nr);
+    return 0;
+}
+
 // ---- data syscalls ---------------------------------------------------------------------
 
 static __always_inline int enter_io(u32 fd, u64 ptr, u32 count, u8 kind, u8 dir) {
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32;
-    if (!is_traced(tgid)) return 0;
     struct sock_key key = {.tgid = tgid, .fd = fd};
     struct sock_val *sv = sockets.lookup(&key);
     if (!sv) return 0;
@@ -318,7 +375,35 @@ static __always_inline int enter_io(u32 fd, u64 ptr, u32 count, u8 kind, u8 dir)
     return 0;
 }
 
-static __always_inline int exit_io(long ret) {
+// The entries of the ten data syscalls: one program, so the verifier checks it once.
+int ht_enter_io(struct bpf_raw_tracepoint_args *ctx) {
+    u32 fd = sys_arg(ctx, 0);
+    u64 ptr = sys_arg(ctx, 1);
+    switch (sys_nr(ctx)) {
+    case HT_NR_read: return enter_io(fd, ptr, 0, HT_CALL_BUF, HT_INGRESS);
+    case HT_NR_write: return enter_io(fd, ptr, 0, HT_CALL_BUF, HT_EGRESS);
+    case HT_NR_readv: return enter_io(fd, ptr, sys_arg(ctx, 2), HT_CALL_IOV, HT_INGRESS);
+    case HT_NR_writev: return enter_io(fd, ptr, sys_arg(ctx, 2), HT_CALL_IOV, HT_EGRESS);
+    case HT_NR_recvfrom:
+        if (sys_arg(ctx, 3) & HT_MSG_PEEK) return 0;
+        return enter_io(fd, ptr, 0, HT_CALL_BUF, HT_INGRESS);
+    case HT_NR_sendto: return enter_io(fd, ptr, 0, HT_CALL_BUF, HT_EGRESS);
+    case HT_NR_recvmsg:
+        if (sys_arg(ctx, 2) & HT_MSG_PEEK) return 0;
+        return enter_io(fd, ptr, 0, HT_CALL_MSG, HT_INGRESS);
+    case HT_NR_sendmsg: return enter_io(fd, ptr, 0, HT_CALL_MSG, HT_EGRESS);
+    case HT_NR_recvmmsg:
+        if (sys_arg(ctx, 3) & HT_MSG_PEEK) return 0;
+        return enter_io(fd, ptr, 0, HT_CALL_MMSG, HT_INGRESS);
+    case HT_NR_sendmmsg: return enter_io(fd, ptr, 0, HT_CALL_MMSG, HT_EGRESS);
+    }
+    return 0;
+}
+
+// The exits of the ten data syscalls: one program, so the copy loops are verified once
+// (it was ~0.7 s per copy, most of the attach time).
+int ht_exit_io(struct bpf_raw_tracepoint_args *ctx) {
+    long ret = sys_ret(ctx);
     u64 id = bpf_get_current_pid_tgid();
     struct call *cp = calls.lookup(&id);
     if (!cp) return 0;
@@ -361,80 +446,26 @@ static __always_inline int exit_io(long ret) {
     return 0;
 }
 
-TRACEPOINT_PROBE(syscalls, sys_enter_read) {
-    return enter_io(args->fd, (u64)args->buf, 0, HT_CALL_BUF, HT_INGRESS);
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_write) {
-    return enter_io(args->fd, (u64)args->buf, 0, HT_CALL_BUF, HT_EGRESS);
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_readv) {
-    return enter_io(args->fd, (u64)args->vec, args->vlen, HT_CALL_IOV, HT_INGRESS);
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_writev) {
-    return enter_io(args->fd, (u64)args->vec, args->vlen, HT_CALL_IOV, HT_EGRESS);
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom) {
-    if (args->flags & HT_MSG_PEEK) return 0;
-    return enter_io(args->fd, (u64)args->ubuf, 0, HT_CALL_BUF, HT_INGRESS);
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_sendto) {
-    return enter_io(args->fd, (u64)args->buff, 0, HT_CALL_BUF, HT_EGRESS);
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg) {
-    if (args->flags & HT_MSG_PEEK) return 0;
-    return enter_io(args->fd, (u64)args->msg, 0, HT_CALL_MSG, HT_INGRESS);
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg) {
-    return enter_io(args->fd, (u64)args->msg, 0, HT_CALL_MSG, HT_EGRESS);
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_recvmmsg) {
-    if (args->flags & HT_MSG_PEEK) return 0;
-    return enter_io(args->fd, (u64)args->mmsg, 0, HT_CALL_MMSG, HT_INGRESS);
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_sendmmsg) {
-    return enter_io(args->fd, (u64)args->mmsg, 0, HT_CALL_MMSG, HT_EGRESS);
-}
-
-// Every sys_exit_* tracepoint has this layout: the 8 bytes of common fields, the syscall
-// number (an int, padded), the return value.
-struct ht_sys_exit_args {
-    u64 common;
-    s64 nr;
-    s64 ret;
-};
-
-// One program for the exits of all the data syscalls, attached by userspace to each
-// (HT_EXIT_IO_TRACEPOINTS in loader.py): the verifier then checks the copy loops once, not
-// ten times (it was ~0.7 s per copy, most of the attach time).
-int ht_exit_io(struct ht_sys_exit_args *args) { return exit_io(args->ret); }
-
 // sendfile: the body never passes through user memory; its size becomes a gap.
-TRACEPOINT_PROBE(syscalls, sys_enter_sendfile64) {
+int ht_enter_sendfile(struct bpf_raw_tracepoint_args *ctx) {
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32;
-    if (!is_traced(tgid)) return 0;
-    struct sock_key key = {.tgid = tgid, .fd = (u32)args->out_fd};
+    u32 out_fd = sys_arg(ctx, 0);
+    struct sock_key key = {.tgid = tgid, .fd = out_fd};
     struct sock_val *sv = sockets.lookup(&key);
     if (!sv || (sv->flags & HT_F_DISABLED)) return 0;
     struct call c = {};
     c.ts = bpf_ktime_get_ns();
-    c.fd = args->out_fd;
+    c.fd = out_fd;
     c.kind = HT_CALL_BUF;
     c.dir = HT_EGRESS;
     c.count = 1;  // marks sendfile
     calls.update(&id, &c);
     return 0;
 }
-TRACEPOINT_PROBE(syscalls, sys_exit_sendfile64) {
+
+int ht_exit_sendfile(struct bpf_raw_tracepoint_args *ctx) {
+    long ret = sys_ret(ctx);
     u64 id = bpf_get_current_pid_tgid();
     struct call *cp = calls.lookup(&id);
     if (!cp) return 0;
@@ -442,7 +473,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_sendfile64) {
     u64 ts = cp->ts;
     int sendfile = cp->kind == HT_CALL_BUF && cp->count == 1;
     calls.delete(&id);
-    if (args->ret <= 0 || !sendfile) return 0;
+    if (ret <= 0 || !sendfile) return 0;
     u32 tgid = id >> 32;
     struct sock_key key = {.tgid = tgid, .fd = fd};
     struct sock_val *sv = sockets.lookup(&key);
@@ -452,7 +483,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_sendfile64) {
     ev->gen = sv->gen;
     ev->dir = HT_EGRESS;
     ev->flags = sv->flags;
-    ev->size = args->ret;
+    ev->size = ret;
     submit(ev, 0, sv);
     return 0;
 }
@@ -467,10 +498,9 @@ static __always_inline void add_socket(u32 tgid, u32 fd, u32 flags) {
     sockets.update(&key, &val);
 }
 
-TRACEPOINT_PROBE(syscalls, sys_enter_socket) {
+int ht_enter_socket(struct bpf_raw_tracepoint_args *ctx) {
     u64 id = bpf_get_current_pid_tgid();
-    if (!is_traced(id >> 32)) return 0;
-    int family = args->family;
+    int family = sys_arg(ctx, 0);
     if (family != HT_AF_INET && family != HT_AF_INET6 && family != HT_AF_UNIX) return 0;
     struct call c = {};
     c.kind = HT_CALL_SOCKET;
@@ -478,28 +508,31 @@ TRACEPOINT_PROBE(syscalls, sys_enter_socket) {
     calls.update(&id, &c);
     return 0;
 }
-TRACEPOINT_PROBE(syscalls, sys_exit_socket) {
+
+int ht_exit_socket(struct bpf_raw_tracepoint_args *ctx) {
+    long ret = sys_ret(ctx);
     u64 id = bpf_get_current_pid_tgid();
     struct call *cp = calls.lookup(&id);
     if (!cp) return 0;
     int mine = cp->kind == HT_CALL_SOCKET;
     calls.delete(&id);
-    if (args->ret < 0 || !mine) return 0;
-    add_socket(id >> 32, args->ret, 0);
+    if (ret < 0 || !mine) return 0;
+    add_socket(id >> 32, ret, 0);
     return 0;
 }
 
-static __always_inline int enter_accept(void *addr) {
+// accept and accept4
+int ht_enter_accept(struct bpf_raw_tracepoint_args *ctx) {
     u64 id = bpf_get_current_pid_tgid();
-    if (!is_traced(id >> 32)) return 0;
     struct call c = {};
     c.kind = HT_CALL_ACCEPT;
-    c.ptr = (u64)addr;
+    c.ptr = sys_arg(ctx, 1);
     calls.update(&id, &c);
     return 0;
 }
 
-static __always_inline int exit_accept(long ret) {
+int ht_exit_accept(struct bpf_raw_tracepoint_args *ctx) {
+    long ret = sys_ret(ctx);
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32;
     struct call *cp = calls.lookup(&id);
@@ -527,23 +560,18 @@ static __always_inline int exit_accept(long ret) {
     return 0;
 }
 
-TRACEPOINT_PROBE(syscalls, sys_enter_accept) { return enter_accept(args->upeer_sockaddr); }
-TRACEPOINT_PROBE(syscalls, sys_exit_accept) { return exit_accept(args->ret); }
-TRACEPOINT_PROBE(syscalls, sys_enter_accept4) { return enter_accept(args->upeer_sockaddr); }
-TRACEPOINT_PROBE(syscalls, sys_exit_accept4) { return exit_accept(args->ret); }
-
-TRACEPOINT_PROBE(syscalls, sys_enter_connect) {
+int ht_enter_connect(struct bpf_raw_tracepoint_args *ctx) {
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32;
-    if (!is_traced(tgid)) return 0;
-    struct sock_key key = {.tgid = tgid, .fd = (u32)args->fd};
+    u32 fd = sys_arg(ctx, 0);
+    struct sock_key key = {.tgid = tgid, .fd = fd};
     struct sock_val *sv = sockets.lookup(&key);
     if (!sv) return 0;
     sv->flags |= HT_F_CLIENT;
-    struct event *ev = start_event(HT_CONNECT, tgid, (u32)id, args->fd, bpf_ktime_get_ns());
+    struct event *ev = start_event(HT_CONNECT, tgid, (u32)id, fd, bpf_ktime_get_ns());
     if (!ev) return 0;
     ev->gen = sv->gen;
-    if (bpf_probe_read_user(ev->data, 28, args->uservaddr)) return 0;
+    if (bpf_probe_read_user(ev->data, 28, (void *)sys_arg(ctx, 1))) return 0;
     ev->len = 28;
     events.ringbuf_output(ev, HT_HDR + 28, HT_RB_FLAGS);
     return 0;
@@ -563,21 +591,18 @@ static __always_inline void drop_socket(u32 tgid, u32 tid, u32 fd) {
     sockets.delete(&key);
 }
 
-TRACEPOINT_PROBE(syscalls, sys_enter_close) {
+int ht_enter_close(struct bpf_raw_tracepoint_args *ctx) {
     u64 id = bpf_get_current_pid_tgid();
-    u32 tgid = id >> 32;
-    if (!is_traced(tgid)) return 0;
-    drop_socket(tgid, (u32)id, args->fd);
+    drop_socket(id >> 32, (u32)id, sys_arg(ctx, 0));
     return 0;
 }
 
-TRACEPOINT_PROBE(syscalls, sys_enter_close_range) {
+int ht_enter_close_range(struct bpf_raw_tracepoint_args *ctx) {
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32;
-    if (!is_traced(tgid)) return 0;
-    if (args->flags & HT_CLOSE_RANGE_CLOEXEC) return 0;
-    u32 first = args->fd;
-    u32 last = args->max_fd;
+    if (sys_arg(ctx, 2) & HT_CLOSE_RANGE_CLOEXEC) return 0;
+    u32 first = sys_arg(ctx, 0);
+    u32 last = sys_arg(ctx, 1);
     for (int i = 0; i < HT_CLOSE_RANGE_MAX; i++) {
         u32 fd = first + i;
         if (fd > last || fd < first) break;
@@ -587,10 +612,18 @@ TRACEPOINT_PROBE(syscalls, sys_enter_close_range) {
 }
 
 // dup/dup2/dup3/fcntl(F_DUPFD): the new fd is the same socket, the same connection (gen).
-static __always_inline int enter_dup(u32 oldfd) {
+int ht_enter_dup(struct bpf_raw_tracepoint_args *ctx) {
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32;
-    if (!is_traced(tgid)) return 0;
+    u32 oldfd = sys_arg(ctx, 0);
+    long nr = sys_nr(ctx);
+    if (nr == HT_NR_fcntl) {
+        u64 cmd = sys_arg(ctx, 1);
+        if (cmd != HT_F_DUPFD && cmd != HT_F_DUPFD_CLOEXEC) return 0;
+    } else if (nr != HT_NR_dup) {  // dup2, dup3: newfd is closed first
+        u32 newfd = sys_arg(ctx, 1);
+        if (oldfd != newfd) drop_socket(tgid, (u32)id, newfd);
+    }
     struct sock_key key = {.tgid = tgid, .fd = oldfd};
     if (!sockets.lookup(&key)) return 0;
     struct call c = {};
@@ -600,7 +633,8 @@ static __always_inline int enter_dup(u32 oldfd) {
     return 0;
 }
 
-static __always_inline int exit_dup(long ret) {
+int ht_exit_dup(struct bpf_raw_tracepoint_args *ctx) {
+    long ret = sys_ret(ctx);
     u64 id = bpf_get_current_pid_tgid();
     struct call *cp = calls.lookup(&id);
     if (!cp) return 0;
@@ -618,32 +652,33 @@ static __always_inline int exit_dup(long ret) {
     return 0;
 }
 
-TRACEPOINT_PROBE(syscalls, sys_enter_dup) { return enter_dup(args->fildes); }
-TRACEPOINT_PROBE(syscalls, sys_exit_dup) { return exit_dup(args->ret); }
-TRACEPOINT_PROBE(syscalls, sys_enter_dup2) {
+// New executable mappings (dlopen of libssl, a wheel's private copy): userspace rescans maps.
+int ht_enter_mmap(struct bpf_raw_tracepoint_args *ctx) {
+    if (!(sys_arg(ctx, 2) & HT_PROT_EXEC) || (long)sys_arg(ctx, 4) < 0) return 0;
     u64 id = bpf_get_current_pid_tgid();
-    u32 tgid = id >> 32;
-    if (!is_traced(tgid)) return 0;
-    if (args->oldfd != args->newfd) drop_socket(tgid, (u32)id, args->newfd);
-    return enter_dup(args->oldfd);
+    struct call c = {};
+    c.kind = HT_CALL_MMAP;
+    calls.update(&id, &c);
+    return 0;
 }
-TRACEPOINT_PROBE(syscalls, sys_exit_dup2) { return exit_dup(args->ret); }
-TRACEPOINT_PROBE(syscalls, sys_enter_dup3) {
+
+int ht_exit_mmap(struct bpf_raw_tracepoint_args *ctx) {
+    long ret = sys_ret(ctx);
     u64 id = bpf_get_current_pid_tgid();
-    u32 tgid = id >> 32;
-    if (!is_traced(tgid)) return 0;
-    if (args->oldfd != args->newfd) drop_socket(tgid, (u32)id, args->newfd);
-    return enter_dup(args->oldfd);
+    struct call *cp = calls.lookup(&id);
+    if (!cp || cp->kind != HT_CALL_MMAP) return 0;
+    calls.delete(&id);
+    if (ret < 0 && ret > -4096) return 0;
+    struct event *ev = start_event(HT_MMAP_EXEC, id >> 32, (u32)id, -1, bpf_ktime_get_ns());
+    if (!ev) return 0;
+    submit_simple(ev);
+    return 0;
 }
-TRACEPOINT_PROBE(syscalls, sys_exit_dup3) { return exit_dup(args->ret); }
-TRACEPOINT_PROBE(syscalls, sys_enter_fcntl) {
-    if (args->cmd != HT_F_DUPFD && args->cmd != HT_F_DUPFD_CLOEXEC) return 0;
-    return enter_dup(args->fd);
-}
-TRACEPOINT_PROBE(syscalls, sys_exit_fcntl) { return exit_dup(args->ret); }
 
 // ---- processes -------------------------------------------------------------------------
 
+// A perf tracepoint: the raw one passes task_structs, and the child's pid is the one field
+// needed; reading a kernel struct would tie us to the running kernel's layout.
 TRACEPOINT_PROBE(sched, sched_process_fork) {
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32;
@@ -659,7 +694,8 @@ TRACEPOINT_PROBE(sched, sched_process_fork) {
     return 0;
 }
 
-TRACEPOINT_PROBE(sched, sched_process_exit) {
+// Raw tracepoints, run by the task exiting or exec'ing: no argument is read.
+RAW_TRACEPOINT_PROBE(sched_process_exit) {
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32;
     u32 tid = (u32)id;
@@ -675,33 +711,11 @@ TRACEPOINT_PROBE(sched, sched_process_exit) {
     return 0;
 }
 
-TRACEPOINT_PROBE(sched, sched_process_exec) {
+RAW_TRACEPOINT_PROBE(sched_process_exec) {
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32;
     if (!is_traced(tgid)) return 0;
     struct event *ev = start_event(HT_EXEC, tgid, (u32)id, -1, bpf_ktime_get_ns());
-    if (!ev) return 0;
-    submit_simple(ev);
-    return 0;
-}
-
-// New executable mappings (dlopen of libssl, a wheel's private copy): userspace rescans maps.
-TRACEPOINT_PROBE(syscalls, sys_enter_mmap) {
-    if (!(args->prot & HT_PROT_EXEC) || (long)args->fd < 0) return 0;
-    u64 id = bpf_get_current_pid_tgid();
-    if (!is_traced(id >> 32)) return 0;
-    struct call c = {};
-    c.kind = HT_CALL_MMAP;
-    calls.update(&id, &c);
-    return 0;
-}
-TRACEPOINT_PROBE(syscalls, sys_exit_mmap) {
-    u64 id = bpf_get_current_pid_tgid();
-    struct call *cp = calls.lookup(&id);
-    if (!cp || cp->kind != HT_CALL_MMAP) return 0;
-    calls.delete(&id);
-    if ((long)args->ret < 0 && (long)args->ret > -4096) return 0;
-    struct event *ev = start_event(HT_MMAP_EXEC, id >> 32, (u32)id, -1, bpf_ktime_get_ns());
     if (!ev) return 0;
     submit_simple(ev);
     return 0;

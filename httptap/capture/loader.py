@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ctypes as ct
 import os
+import platform
 import tempfile
 from collections.abc import Iterator, Sequence
 from importlib import resources
@@ -20,11 +21,27 @@ from httptap.capture.events import SockFlag
 CHUNK = 16 * 1024
 MAX_CHUNKS = 16  # 256 KiB copied per syscall; the rest of a call becomes a size-only gap
 
-#: syscall exits served by the one ``ht_exit_io`` program of bpf/capture.c
-EXIT_IO_TRACEPOINTS = (
-    "read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg",
-    "recvmmsg", "sendmmsg",
-)
+_IO = ("ht_enter_io", "ht_exit_io")
+_DUP = ("ht_enter_dup", "ht_exit_dup")
+_ACCEPT = ("ht_enter_accept", "ht_exit_accept")
+
+#: The syscalls followed, by x86-64 number: the bpf/capture.c programs their raw
+#: sys_enter / sys_exit tracepoints tail-call (None: nothing to do at the exit).
+SYSCALLS: dict[str, tuple[int, str, str | None]] = {
+    "read": (0, *_IO), "write": (1, *_IO), "readv": (19, *_IO), "writev": (20, *_IO),
+    "sendto": (44, *_IO), "recvfrom": (45, *_IO), "sendmsg": (46, *_IO),
+    "recvmsg": (47, *_IO), "recvmmsg": (299, *_IO), "sendmmsg": (307, *_IO),
+    "sendfile": (40, "ht_enter_sendfile", "ht_exit_sendfile"),
+    "socket": (41, "ht_enter_socket", "ht_exit_socket"),
+    "connect": (42, "ht_enter_connect", None),
+    "accept": (43, *_ACCEPT), "accept4": (288, *_ACCEPT),
+    "close": (3, "ht_enter_close", None),
+    "close_range": (436, "ht_enter_close_range", None),
+    "dup": (32, *_DUP), "dup2": (33, *_DUP), "dup3": (292, *_DUP), "fcntl": (72, *_DUP),
+    "mmap": (9, "ht_enter_mmap", "ht_exit_mmap"),
+}
+#: what the syscall table and the register layout in bpf/capture.c are written for
+ARCHITECTURES = ("x86_64",)
 
 
 _SSL_ENTRY = {
@@ -87,7 +104,14 @@ class Program:
         pages = 1
         while pages * 4 < ring_kib:
             pages *= 2
+        machine = platform.machine()
+        if machine not in ARCHITECTURES:
+            raise LoadError(
+                f"httptap's syscall probes are written for x86-64; this machine is {machine}",
+                "run httptap on an x86-64 Linux machine",
+            )
         cflags = [
+            *(f"-DHT_NR_{name}={nr}" for name, (nr, _enter, _exit) in SYSCALLS.items()),
             f"-DHT_CHUNK={CHUNK}",
             f"-DHT_MAX_CHUNKS={MAX_CHUNKS}",
             f"-DHT_RING_PAGES={pages}",
@@ -98,9 +122,7 @@ class Program:
             try:
                 with _stderr_to(log.fileno()):
                     self._bpf = BPF(text=_source().encode(), cflags=cflags)
-                    for name in EXIT_IO_TRACEPOINTS:
-                        self._bpf.attach_tracepoint(tp=f"syscalls:sys_exit_{name}".encode(),
-                                                    fn_name=b"ht_exit_io")
+                    self._fill_syscalls(BPF.RAW_TRACEPOINT)
             except Exception as exc:
                 log.seek(0)
                 errors = [ln for ln in log.read().decode("utf-8", "replace").splitlines()
@@ -119,6 +141,17 @@ class Program:
         self.tls_notes: list[str] = []  # what about TLS hooking a user should know
         self.closed = False
         _release_compiler_memory()
+
+    def _fill_syscalls(self, prog_type: int) -> None:
+        """Point the dispatch arrays at each syscall's programs: exits first, so that no
+        entry is recorded whose exit would not run."""
+        for table, index in ((b"exit_calls", 2), (b"enter_calls", 1)):
+            calls = self._bpf[table]
+            for entry in SYSCALLS.values():
+                name = entry[index]
+                if name is not None:
+                    fn = self._bpf.load_func(name.encode(), prog_type)
+                    calls[ct.c_int(entry[0])] = ct.c_int(fn.fd)
 
     def _open_ring(self, size: int) -> None:
         """Read the ring through its mmap (``ringbuf``); where plain loads do not order

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
     from httptap.cli.main import Environment
 
 TRACEFS = Path("/sys/kernel/tracing")
+#: raw_syscalls/* are attached as raw tracepoints (listed in tracefs when they exist)
 TRACEPOINTS = [
-    "syscalls/sys_enter_read", "syscalls/sys_enter_write", "syscalls/sys_enter_recvmsg",
-    "syscalls/sys_enter_sendmsg", "syscalls/sys_enter_accept4", "syscalls/sys_enter_connect",
-    "syscalls/sys_enter_close", "sched/sched_process_fork", "sched/sched_process_exit",
+    "raw_syscalls/sys_enter", "raw_syscalls/sys_exit", "sched/sched_process_fork",
+    "sched/sched_process_exit", "sched/sched_process_exec",
 ]
 
 
@@ -43,6 +43,15 @@ def _root() -> Check:
         return Check("privileges", True, "CAP_BPF and CAP_PERFMON")
     return Check("privileges", False, "not root, no CAP_BPF+CAP_PERFMON",
                  "run as root (sudo httptap ...) or use httptap-helper through sudo")
+
+
+def _architecture() -> Check:
+    from httptap.capture.loader import ARCHITECTURES
+
+    machine = platform.machine()
+    ok = machine in ARCHITECTURES
+    return Check("architecture", ok, machine,
+                 "" if ok else "httptap's syscall probes are written for x86-64")
 
 
 def _kernel() -> Check:
@@ -72,7 +81,7 @@ def _tracepoints() -> Check:
     if missing:
         return Check("tracepoints", False, "missing " + ", ".join(missing),
                      "a kernel with CONFIG_FTRACE_SYSCALLS=y")
-    return Check("tracepoints", True, f"{len(TRACEPOINTS)} syscall and sched tracepoints")
+    return Check("tracepoints", True, "sys_enter, sys_exit (raw) and 3 sched tracepoints")
 
 
 def _uprobes() -> Check:
@@ -128,7 +137,7 @@ def _load() -> Check:
 
 
 CHECKS: list[Callable[[], Check]] = [
-    _root, _kernel, _btf, _tracefs, _tracepoints, _uprobes, _headers, _bcc, _bpftool,
+    _root, _architecture, _kernel, _btf, _tracefs, _tracepoints, _uprobes, _headers, _bcc, _bpftool,
 ]
 
 

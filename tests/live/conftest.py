@@ -211,6 +211,17 @@ def all_bpf_programs() -> set[int]:
     return {p["id"] for p in json.loads(out)}
 
 
+def programs_gone(ids: set[int], timeout: float = 5.0) -> bool:
+    """Whether the BPF programs ``ids`` leave the kernel within ``timeout``: the kernel
+    frees them asynchronously (programs in a tail-call array after a workqueue pass)."""
+    deadline = time.monotonic() + timeout
+    while ids & all_bpf_programs():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def nginx_config(tmp_path: Path, port: int, root: Path, *, cert: tuple[str, str] | None = None,
                  http2: bool = False, sendfile: bool = False) -> Path:
     """An nginx.conf for a foreground master + one worker serving ``root`` on ``port``."""

@@ -14,7 +14,7 @@ import pytest
 
 from httptap import contract
 from httptap.engine.api import CaptureOptions, open_capture
-from tests.live.conftest import Recorder, all_bpf_programs, bpf_programs, uprobe_definitions
+from tests.live.conftest import Recorder, bpf_programs, programs_gone, uprobe_definitions
 
 HTTPTAP = [sys.executable, "-m", "httptap.cli"]
 
@@ -61,7 +61,7 @@ def test_stops_cleanly_and_detaches(how, http_server, prog, tmp_path):
     assert d["response"]["body"] == "x" * 9 and d["response"]["body_size"] == 9
     assert ["Authorization", "Bearer ****"] in d["request"]["headers"]
     assert "exchange(s) shown" in err
-    assert not (ours & all_bpf_programs()), "BPF programs left in the kernel"
+    assert programs_gone(ours), "BPF programs left in the kernel"
     assert uprobe_definitions(cli.pid) == [], "uprobe events left in tracefs"
     # the HAR file is complete and valid, secrets masked
     from httptap.export.har import load_har
@@ -80,10 +80,7 @@ def test_sigkill_leaves_nothing(http_server, prog):
     assert ours
     cli.kill()
     cli.wait()
-    deadline = time.monotonic() + 5
-    while ours & all_bpf_programs() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not (ours & all_bpf_programs())
+    assert programs_gone(ours)
 
 
 def test_plain_lines_fit_80_columns(http_server, prog):

@@ -126,3 +126,28 @@ def test_non_http_socket_is_ignored(http_server, prog, attach):
     stats = cap.capture.stats()
     assert stats.not_http >= 1
     assert len(cap.exchanges) == 10
+
+
+def test_every_way_of_moving_socket_bytes(http_server, prog, attach):
+    # One request per syscall family the probes dispatch on (send/recv, read/write,
+    # sendmsg/recvmsg, writev/readv, sendmmsg/recvmmsg, sendfile) and per way of copying
+    # the socket's fd (dup, dup2, dup3, fcntl F_DUPFD): each must show whole.
+    client = prog("syscalls.py", str(http_server))
+    client.expect("ready")
+    cap = attach(client.pid)
+    client.go()
+    client.expect("done")
+    vias = ["send", "write", "sendmsg", "writev", "sendmmsg", "sendfile", "dup", "dup2",
+            "dup3", "fcntl"]
+    got = cap.wait_for(len(vias))
+    seen = {e.request.path.split("via=")[1]: e for e in got}
+    assert sorted(seen) == sorted(vias), [e.request.path for e in got]
+    for i, via in enumerate(vias):
+        e = seen[via]
+        assert e.status == 200 and e.complete, via
+        assert e.response.body.size == 100 + i, via
+        assert not e.notes or via == "sendfile", (via, e.notes)
+    # sendfile's bytes never pass through user memory: their size is known, not their content
+    assert seen["sendfile"].request.body.size == 105
+    assert seen["sendfile"].notes == ["body not fully captured"]
+    assert seen["send"].response.body.data == b"x" * 100

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import json
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -239,6 +240,17 @@ def test_interpreter_exit_detaches(opener: Opener, monkeypatch: pytest.MonkeyPat
 def test_terminal_live_view_until_ctrl_c_then_background(
     ip: Any, opener: Opener, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # interrupt_main does nothing while SIGINT is ignored, as it is for a test run started
+    # in the background by a non-interactive shell: Python's handler, as in a terminal.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _live_view_until_ctrl_c(ip, opener, capsys)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _live_view_until_ctrl_c(ip: Any, opener: Opener,
+                            capsys: pytest.CaptureFixture[str]) -> None:
     def traffic_then_ctrl_c() -> None:
         assert wait_until(lambda: opener.captures)
         opener.last.feed(pending(1), completed(2))
