@@ -51,6 +51,14 @@
 #define HT_TLS_GEN_BIT (1ULL << 62)
 #define HT_SSL_GEN_BIT (1ULL << 63)
 
+// The helpers, under names of our own: bcc looks up every call named bpf_probe_read_user
+// or bpf_probe_read_kernel in /proc/kallsyms to see whether the kernel has it, loading the
+// whole symbol table (~0.3 s of every attach); every kernel httptap supports (5.15+) has both.
+static long (*ht_read_user)(void *dst, u32 size, const void *src) =
+    (void *)BPF_FUNC_probe_read_user;
+static long (*ht_read_kernel)(void *dst, u32 size, const void *src) =
+    (void *)BPF_FUNC_probe_read_kernel;
+
 struct ht_iovec {
     void *base;
     u64 len;
@@ -225,7 +233,7 @@ static __always_inline u64 copy_buf(struct event *ev, struct sock_val *sv, const
         u32 n = left > HT_CHUNK ? HT_CHUNK : left;
         asm volatile("" : "+r"(n));
         n &= (2 * HT_CHUNK - 1);
-        if (bpf_probe_read_user(ev->data, n, src + done)) break;
+        if (ht_read_user(ev->data, n, src + done)) break;
         ev->size = n;
         submit(ev, n, sv);
         done += n;
@@ -265,7 +273,7 @@ static __always_inline void emit_data(struct event *ev, struct sock_val *sv, con
     for (int i = 0; i < HT_MAX_IOV; i++) {
         if (i >= iovcnt || left == 0) break;
         struct ht_iovec v = {};
-        if (bpf_probe_read_user(&v, sizeof(v), &iov[i])) break;
+        if (ht_read_user(&v, sizeof(v), &iov[i])) break;
         u64 n = v.len < left ? v.len : left;
         left -= n;
         if (n == 0) continue;
@@ -276,7 +284,7 @@ static __always_inline void emit_data(struct event *ev, struct sock_val *sv, con
             at &= (HT_CHUNK - 1);
             asm volatile("" : "+r"(m));
             m &= (2 * HT_CHUNK - 1);
-            if (bpf_probe_read_user(ev->data + at, m, v.base) == 0) {
+            if (ht_read_user(ev->data + at, m, v.base) == 0) {
                 packed += n;
                 continue;
             }
@@ -312,12 +320,12 @@ static __always_inline u64 sys_arg(struct bpf_raw_tracepoint_args *ctx, int i) {
     struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
     u64 v = 0;
     switch (i) {
-    case 0: bpf_probe_read_kernel(&v, sizeof(v), &regs->di); break;
-    case 1: bpf_probe_read_kernel(&v, sizeof(v), &regs->si); break;
-    case 2: bpf_probe_read_kernel(&v, sizeof(v), &regs->dx); break;
-    case 3: bpf_probe_read_kernel(&v, sizeof(v), &regs->r10); break;
-    case 4: bpf_probe_read_kernel(&v, sizeof(v), &regs->r8); break;
-    default: bpf_probe_read_kernel(&v, sizeof(v), &regs->r9); break;
+    case 0: ht_read_kernel(&v, sizeof(v), &regs->di); break;
+    case 1: ht_read_kernel(&v, sizeof(v), &regs->si); break;
+    case 2: ht_read_kernel(&v, sizeof(v), &regs->dx); break;
+    case 3: ht_read_kernel(&v, sizeof(v), &regs->r10); break;
+    case 4: ht_read_kernel(&v, sizeof(v), &regs->r8); break;
+    default: ht_read_kernel(&v, sizeof(v), &regs->r9); break;
     }
     return v;
 }
@@ -331,7 +339,7 @@ RAW_TRACEPOINT_PROBE(sys_enter) {
     // 32-bit (ia32) syscalls number differently: the syscall tracepoints never showed them
     struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
     u64 cs = 0;
-    bpf_probe_read_kernel(&cs, sizeof(cs), &regs->cs);
+    ht_read_kernel(&cs, sizeof(cs), &regs->cs);
     if (cs != HT_USER64_CS) return 0;
     enter_calls.call(ctx, (u32)sys_nr(ctx));  // no program for it: falls through
     return 0;
@@ -344,7 +352,7 @@ RAW_TRACEPOINT_PROBE(sys_exit) {
     if (!is_traced(id >> 32)) return 0;
     struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
     u64 nr = 0;
-    bpf_probe_read_kernel(&nr, sizeof(nr), &regs->orig_ax);
+    ht_read_kernel(&nr, sizeof(nr), &regs->orig_ax);
     exit_calls.call(ctx, (u32)nr);
     return 0;
 }
@@ -432,12 +440,12 @@ int ht_exit_io(struct bpf_raw_tracepoint_args *ctx) {
         iovcnt = c.count;
     } else {
         struct ht_msghdr m = {};
-        if (bpf_probe_read_user(&m, sizeof(m), (void *)c.ptr)) return 0;
+        if (ht_read_user(&m, sizeof(m), (void *)c.ptr)) return 0;
         iov = m.iov;
         iovcnt = m.iovlen;
         if (c.kind == HT_CALL_MMSG) {
             u32 mlen = 0;  // mmsghdr.msg_len follows the 56-byte msghdr
-            if (bpf_probe_read_user(&mlen, sizeof(mlen), (u8 *)c.ptr + 56)) return 0;
+            if (ht_read_user(&mlen, sizeof(mlen), (u8 *)c.ptr + 56)) return 0;
             total = mlen;
         }
         if (!iov) return 0;
@@ -554,7 +562,7 @@ int ht_exit_accept(struct bpf_raw_tracepoint_args *ctx) {
     struct event *ev = start_event(HT_ACCEPT, tgid, (u32)id, ret, bpf_ktime_get_ns());
     if (!ev || !sv) return 0;
     ev->gen = sv->gen;
-    if (bpf_probe_read_user(ev->data, 28, (void *)addr)) return 0;
+    if (ht_read_user(ev->data, 28, (void *)addr)) return 0;
     ev->len = 28;
     events.ringbuf_output(ev, HT_HDR + 28, HT_RB_FLAGS);
     return 0;
@@ -571,7 +579,7 @@ int ht_enter_connect(struct bpf_raw_tracepoint_args *ctx) {
     struct event *ev = start_event(HT_CONNECT, tgid, (u32)id, fd, bpf_ktime_get_ns());
     if (!ev) return 0;
     ev->gen = sv->gen;
-    if (bpf_probe_read_user(ev->data, 28, (void *)sys_arg(ctx, 1))) return 0;
+    if (ht_read_user(ev->data, 28, (void *)sys_arg(ctx, 1))) return 0;
     ev->len = 28;
     events.ringbuf_output(ev, HT_HDR + 28, HT_RB_FLAGS);
     return 0;
@@ -749,7 +757,7 @@ static __always_inline int ssl_exit(struct pt_regs *ctx) {
     u64 n = 0;
     if (c.ex) {
         if (ret != 1 || !c.readbytes) return 0;
-        if (bpf_probe_read_user(&n, sizeof(n), (void *)c.readbytes)) return 0;
+        if (ht_read_user(&n, sizeof(n), (void *)c.readbytes)) return 0;
     } else {
         if (ret <= 0) return 0;
         n = ret;
