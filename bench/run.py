@@ -196,6 +196,7 @@ def h2load(url: str, rate: int | None, seconds: float, h2: bool, log: Path) -> L
         if not h2:
             cmd += ["-m", "1"]
     cmd.append(url)
+    log.unlink(missing_ok=True)  # h2load appends to an existing log
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     out = proc.stdout
     res = LoadResult()

@@ -63,9 +63,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(201, json.dumps({"created": True, "received": len(body)}).encode())
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # a client leaving mid-response (a load generator stopping) is not the demo's error
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 def _http(tls_dir: Path | None) -> tuple[int, str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _Handler)
     if tls_dir is not None:
         key, cert = tls_dir / "key.pem", tls_dir / "cert.pem"
         subprocess.run(
