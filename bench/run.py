@@ -117,13 +117,10 @@ def _cert(tmp: Path) -> tuple[Path, Path]:
     return key, crt
 
 
-# The demo service's HTTP/1.1 handler on a port of ours (its CLI picks its own ports).
+# The demo service's HTTP/1.1 server on a port of ours (its CLI picks its own ports).
 _DEMO = """
-from http.server import ThreadingHTTPServer
-from httptap.demo.server import _Handler
-srv = ThreadingHTTPServer(("127.0.0.1", {port}), _Handler)
-srv.daemon_threads = True
-srv.serve_forever()
+from httptap.demo.server import _Handler, _Server
+_Server(("127.0.0.1", {port}), _Handler).serve_forever()
 """
 
 
