@@ -67,21 +67,29 @@ def _in_syscall(pid: int, numbers: set[str], timeout: float = 10.0) -> None:
     raise AssertionError(f"PID {pid} never blocked in syscall {numbers}")
 
 
-def test_worker_blocked_in_accept_at_attach_is_followed(attach):
-    # A pre-fork worker sits in a blocking accept() when httptap attaches: the syscall's
-    # entry was never seen, and the connection it returns must still be followed.
+def _one_connection_server(answers: int) -> tuple[subprocess.Popen[str], int]:
+    """A server that accepts one connection with a blocking accept() and answers its first
+    ``answers`` requests with a blocking recv() each; returns it and its port."""
     server = subprocess.Popen(
-        [PY, "-c", "import socket,time\n"
+        [PY, "-c", "import socket,sys,time\n"
          "s=socket.create_server(('127.0.0.1',0))\n"
          "print(s.getsockname()[1],flush=True)\n"
          "c,_=s.accept()\n"
-         "c.recv(1000)\n"
-         "c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok')\n"
-         "time.sleep(30)\n"],
+         "for _ in range(int(sys.argv[1])):\n"
+         "    c.recv(1000)\n"
+         "    c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok')\n"
+         "time.sleep(30)\n", str(answers)],
         stdout=subprocess.PIPE, text=True,
     )
+    assert server.stdout is not None
+    return server, int(server.stdout.readline())
+
+
+def test_worker_blocked_in_accept_at_attach_is_followed(attach):
+    # A pre-fork worker sits in a blocking accept() when httptap attaches: the syscall's
+    # entry was never seen, and the connection it returns must still be followed.
+    server, port = _one_connection_server(1)
     try:
-        port = int(server.stdout.readline())
         _in_syscall(server.pid, _ACCEPT_SYSCALLS)
         cap = attach(server.pid)
         with socket.create_connection(("127.0.0.1", port)) as conn:
@@ -101,19 +109,8 @@ def test_request_read_in_flight_at_attach_is_said(attach):
     # A thread already blocked in recv() on a keep-alive connection when httptap attaches:
     # the request it returns with was never seen. Its response is shown, and says so; the
     # later requests on the connection are whole.
-    server = subprocess.Popen(
-        [PY, "-c", "import socket,time\n"
-         "s=socket.create_server(('127.0.0.1',0))\n"
-         "print(s.getsockname()[1],flush=True)\n"
-         "c,_=s.accept()\n"
-         "for _ in range(3):\n"
-         "    c.recv(1000)\n"
-         "    c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok')\n"
-         "time.sleep(30)\n"],
-        stdout=subprocess.PIPE, text=True,
-    )
+    server, port = _one_connection_server(3)
     try:
-        port = int(server.stdout.readline())
         with socket.create_connection(("127.0.0.1", port)) as conn:
             _in_syscall(server.pid, {"45"})  # recvfrom
             cap = attach(server.pid)
