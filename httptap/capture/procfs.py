@@ -55,6 +55,16 @@ def cmdline(pid: int) -> str:
     return raw.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
 
 
+def elf_class(path: str) -> int | None:
+    """1 for a 32-bit ELF file, 2 for a 64-bit one, None if ``path`` is no ELF file."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(5)
+    except OSError:
+        return None
+    return head[4] if len(head) == 5 and head[:4] == b"\x7fELF" else None
+
+
 def descendants(pid: int) -> list[int]:
     """Processes forked (transitively) from ``pid`` that are alive now."""
     children: dict[int, list[int]] = {}

@@ -145,6 +145,9 @@ def _process(pid: int) -> list[Check]:
     if not procfs.exists(pid):
         return [Check(f"PID {pid}", False, "no such process", "check the PID with ps")]
     out = [Check(f"PID {pid}", True, f"{procfs.comm(pid)}: {procfs.cmdline(pid)[:60]}")]
+    if procfs.elf_class(f"/proc/{pid}/exe") == 1:
+        out.append(Check("executable", False, "32-bit: its syscalls are not seen",
+                         "httptap follows x86-64 syscalls only", optional=True))
     socks = procfs.socket_fds(pid)
     out.append(Check("sockets", True, f"{len(socks)} open"))
     seen: set[tuple[int, int] | None] = set()

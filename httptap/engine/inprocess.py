@@ -77,7 +77,7 @@ class InProcessCapture(Capture):
         self._tls_scoped: set[tuple[int, tuple[int, int]]] = set()  # (pid, file id) hooked
         self._system_tls: list[str] = []
         self._go_noted: set[tuple[int, int]] = set()
-        self.tls_notes: list[str] = []
+        self.notes: list[str] = []  # what cannot be seen, said with the readiness line
 
     # -- attach ----------------------------------------------------------------------------
 
@@ -140,6 +140,11 @@ class InProcessCapture(Capture):
             program.add_socket(pid, fd, time.monotonic_ns() + i, flags)
         if not forked:  # a child forked since attach inherits its parent's TLS probes
             self._scan_tls(pid)
+            if procfs.elf_class(f"/proc/{pid}/exe") == 1:
+                self.notes.append(
+                    f"PID {pid} ({procfs.comm(pid)}) is a 32-bit program: its syscalls are not "
+                    "seen (the probes follow x86-64 syscalls)"
+                )
 
     def _scan_tls(self, pid: int) -> None:
         """Hook, for ``pid``, the system libssl (even if not loaded yet) and every OpenSSL
@@ -149,7 +154,7 @@ class InProcessCapture(Capture):
             f"/proc/{pid}/exe"
         ):
             self._go_noted.add(exe)  # never hooked: uretprobes corrupt Go stacks
-            self.tls_notes.append(
+            self.notes.append(
                 f"PID {pid} ({procfs.comm(pid)}) is a Go binary: its crypto/tls traffic is not "
                 "decrypted (no uprobes on Go); its plaintext HTTP is captured"
             )
@@ -166,7 +171,7 @@ class InProcessCapture(Capture):
         else:
             lib = self._tls_inspected[fid] = tls_libs.inspect(path, version=False)
             if lib is not None and lib.go:
-                self.tls_notes.append(f"{path}: a Go binary, TLS not hooked (no uretprobes on Go)")
+                self.notes.append(f"{path}: a Go binary, TLS not hooked (no uretprobes on Go)")
         if lib is None or lib.go:
             return
         program = self._program
@@ -174,8 +179,8 @@ class InProcessCapture(Capture):
         if program.attach_tls(path, lib.symbols, pid):
             self._tls_hooked[fid] = lib
         for note in program.tls_notes:
-            if note not in self.tls_notes:
-                self.tls_notes.append(note)
+            if note not in self.notes:
+                self.notes.append(note)
 
     @property
     def tls_libraries(self) -> list[tls_libs.TlsLibrary]:
@@ -191,7 +196,7 @@ class InProcessCapture(Capture):
             tls = len(self._tls_hooked)
             libs = f"{tls} TLS librar{'y' if tls == 1 else 'ies'}"
             # what TLS cannot be seen (a Go binary) is said once, with the readiness line
-            notes = "".join(f"; {note}" for note in self.tls_notes)
+            notes = "".join(f"; {note}" for note in self.notes)
             self._emit([Ready(sorted(self._alive), f"attached to PID {pids} ({libs}){notes}")])
             next_stats = time.monotonic() + self.options.stats_interval
             while not self._stop.is_set() and self._alive:

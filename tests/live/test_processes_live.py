@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import struct
 import subprocess
 import time
 from pathlib import Path
 
 from httptap.capture import procfs
+from httptap.records import Ready
 from tests.live.conftest import PROGS, PY, free_port, wait_port
 
 
@@ -205,3 +207,31 @@ def test_sockets_made_right_after_exec_stay_listed(http_server, attach):
         assert len(cap.exchanges) == 3, [(e.request.path, e.notes) for e in cap.exchanges]
     finally:
         sh.kill()
+
+
+def _elf32_pause_loop(path: Path) -> None:
+    """A minimal 32-bit x86 executable that calls pause() (ia32 syscall 29) forever."""
+    base, entry = 0x08048000, 52 + 32
+    code = bytes([0xB8, 29, 0, 0, 0, 0xCD, 0x80, 0xEB, 0xF7])  # mov eax,29; int 0x80; jmp
+    size = entry + len(code)
+    elf_header = b"\x7fELF\x01\x01\x01" + bytes(9) + struct.pack(
+        "<HHIIIIIHHHHHH", 2, 3, 1, base + entry, 52, 0, 0, 52, 32, 1, 0, 0, 0)
+    program_header = struct.pack("<8I", 1, 0, base, base, size, size, 5, 0x1000)
+    path.write_bytes(elf_header + program_header + code)
+    path.chmod(0o755)
+
+
+def test_a_32_bit_process_is_said_not_seen(attach, tmp_path):
+    # The probes follow x86-64 syscalls; a 32-bit program's use another table. Attaching
+    # to one must say so rather than show an empty capture as if it made no requests.
+    exe = tmp_path / "pause32"
+    _elf32_pause_loop(exe)
+    proc = subprocess.Popen([str(exe)])
+    try:
+        _in_syscall(proc.pid, {"29"})  # its own table's pause: the kernel runs it
+        cap = attach(proc.pid)
+        ready = next(r for r in cap.capture.records(timeout=10) if isinstance(r, Ready))
+        assert f"PID {proc.pid} (pause32) is a 32-bit program" in ready.message
+    finally:
+        proc.kill()
+        proc.wait()
