@@ -422,7 +422,8 @@ int ht_exit_io(struct bpf_raw_tracepoint_args *ctx) {
     struct sock_key key = {.tgid = tgid, .fd = c.fd};
     struct sock_val *sv = sockets.lookup(&key);
     if (!sv || (sv->flags & (HT_F_DISABLED | HT_F_TLS))) return 0;
-    struct event *ev = start_event(HT_DATA, tgid, (u32)id, c.fd, c.dir == HT_EGRESS ? c.ts : bpf_ktime_get_ns());
+    u64 ts = c.dir == HT_EGRESS ? c.ts : bpf_ktime_get_ns();
+    struct event *ev = start_event(HT_DATA, tgid, (u32)id, c.fd, ts);
     if (!ev) return 0;
     ev->gen = sv->gen;
     ev->dir = c.dir;

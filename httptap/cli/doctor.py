@@ -137,7 +137,8 @@ def _load() -> Check:
 
 
 CHECKS: list[Callable[[], Check]] = [
-    _root, _architecture, _kernel, _btf, _tracefs, _tracepoints, _uprobes, _headers, _bcc, _bpftool,
+    _root, _architecture, _kernel, _btf, _tracefs, _tracepoints, _uprobes, _headers, _bcc,
+    _bpftool,
 ]
 
 

@@ -195,7 +195,7 @@ class InProcessCapture(Capture):
             pids = ", ".join(map(str, self.pids))
             tls = len(self._tls_hooked)
             libs = f"{tls} TLS librar{'y' if tls == 1 else 'ies'}"
-            # what TLS cannot be seen (a Go binary) is said once, with the readiness line
+            # what cannot be seen (a Go binary's TLS, a 32-bit program) is said once, here
             notes = "".join(f"; {note}" for note in self.notes)
             self._emit([Ready(sorted(self._alive), f"attached to PID {pids} ({libs}){notes}")])
             next_stats = time.monotonic() + self.options.stats_interval

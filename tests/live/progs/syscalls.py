@@ -1,6 +1,8 @@
 """Test client: on 'go', one request per way of moving socket bytes, each on its own
 connection (send/recv, write/read, sendmsg/recvmsg, writev/readv, sendmmsg/recvmmsg,
-sendfile, and fds made by dup, dup2, dup3 and fcntl(F_DUPFD)); prints 'done'.
+sendfile, and fds made by dup, dup2, dup3 and fcntl(F_DUPFD)); the last connection is closed
+with close_range() and its fd reused by a file that gets HTTP-looking bytes, which must not
+show; prints 'done'.
 
 argv: port. Request i asks for /size/(100 + i) and carries ?via=NAME.
 """
@@ -100,6 +102,9 @@ def request(port, i, via):
             sock.send(post.encode())
             assert os.sendfile(fd, f.fileno(), 0, size) == size
         read_response(sock.recv, size)
+    elif via == "close_range":
+        sock.send(head)
+        read_response(sock.recv, size)
     else:  # a duplicate of the socket's fd carries the whole exchange
         if via == "dup":
             dup = os.dup(fd)
@@ -114,11 +119,19 @@ def request(port, i, via):
         read_response(lambda n: os.read(dup, n), size)
     for d in extra:
         os.close(d)
-    sock.close()
+    if via == "close_range":
+        os.closerange(fd, fd + 1)  # glibc's close_range(fd, fd, 0)
+        sock.detach()
+        with tempfile.TemporaryFile() as f:
+            assert f.fileno() == fd, "the file must take the socket's fd"
+            f.write(b"GET /bogus HTTP/1.1\r\nHost: x\r\n\r\n")
+            f.flush()
+    else:
+        sock.close()
 
 
 VIAS = ["send", "write", "sendmsg", "writev", "sendmmsg", "sendfile", "dup", "dup2", "dup3",
-        "fcntl"]
+        "fcntl", "close_range"]
 
 
 def main():
