@@ -94,6 +94,12 @@ class Program:
 
     def __init__(self, *, ring_kib: int = 8 * 1024) -> None:
         """Compile, load and attach the syscall probes; ``read`` then hands out records."""
+        machine = platform.machine()
+        if machine not in ARCHITECTURES:
+            raise LoadError(
+                f"httptap's syscall probes are written for x86-64; this machine is {machine}",
+                "run httptap on an x86-64 Linux machine",
+            )
         try:
             from bcc import BPF  # type: ignore[import-not-found]
         except ImportError as exc:
@@ -104,12 +110,6 @@ class Program:
         pages = 1
         while pages * 4 < ring_kib:
             pages *= 2
-        machine = platform.machine()
-        if machine not in ARCHITECTURES:
-            raise LoadError(
-                f"httptap's syscall probes are written for x86-64; this machine is {machine}",
-                "run httptap on an x86-64 Linux machine",
-            )
         cflags = [
             *(f"-DHT_NR_{name}={nr}" for name, (nr, _enter, _exit) in SYSCALLS.items()),
             f"-DHT_CHUNK={CHUNK}",

@@ -74,7 +74,7 @@ class InProcessCapture(Capture):
         self.headers_message = ""
         self._tls_hooked: dict[tuple[int, int], tls_libs.TlsLibrary] = {}
         self._tls_inspected: dict[tuple[int, int], tls_libs.TlsLibrary | None] = {}
-        self._tls_scoped: set[tuple[int, tuple[int, int]]] = set()  # (pid, file id) hooked
+        self._tls_scoped: dict[int, set[tuple[int, int]]] = {}  # pid -> file ids hooked for it
         self._system_tls: list[str] = []
         self._go_noted: set[tuple[int, int]] = set()
         self.notes: list[str] = []  # what cannot be seen, said with the readiness line
@@ -138,13 +138,17 @@ class InProcessCapture(Capture):
                 port = info.local.rsplit(":", 1)[-1]
                 flags |= SockFlag.SERVER if port in listening else SockFlag.CLIENT
             program.add_socket(pid, fd, time.monotonic_ns() + i, flags)
-        if not forked:  # a child forked since attach inherits its parent's TLS probes
-            self._scan_tls(pid)
-            if procfs.elf_class(f"/proc/{pid}/exe") == 1:
-                self.notes.append(
-                    f"PID {pid} ({procfs.comm(pid)}) is a 32-bit program: its syscalls are not "
-                    "seen (the probes follow x86-64 syscalls)"
-                )
+        if forked:  # a child forked since attach inherits its parent's TLS probes
+            return
+        if procfs.elf_class(f"/proc/{pid}/exe") == 1:
+            # nothing of it is seen: the probes skip its syscalls, and the TLS programs read
+            # x86-64 arguments (a 32-bit libssl takes them on the stack)
+            self.notes.append(
+                f"PID {pid} ({procfs.comm(pid)}) is a 32-bit program: its syscalls are not "
+                "seen (the probes follow x86-64 syscalls)"
+            )
+            return
+        self._scan_tls(pid)
 
     def _scan_tls(self, pid: int) -> None:
         """Hook, for ``pid``, the system libssl (even if not loaded yet) and every OpenSSL
@@ -163,9 +167,10 @@ class InProcessCapture(Capture):
 
     def _hook_tls(self, path: str, pid: int) -> None:
         fid = tls_libs.file_id(path)
-        if fid is None or (pid, fid) in self._tls_scoped:
+        scoped = self._tls_scoped.setdefault(pid, set())
+        if fid is None or fid in scoped:
             return
-        self._tls_scoped.add((pid, fid))
+        scoped.add(fid)
         if fid in self._tls_inspected:
             lib = self._tls_inspected[fid]
         else:
@@ -242,7 +247,7 @@ class InProcessCapture(Capture):
                 self._alive.discard(ev.pid)
                 program.forget_pid(ev.pid)
                 program.release_tls(ev.pid)
-                self._tls_scoped = {k for k in self._tls_scoped if k[0] != ev.pid}
+                self._tls_scoped.pop(ev.pid, None)
                 self._resolver.forget(ev.pid)
                 out.append(ProcessExit(ev.pid, remaining=len(self._alive)))
             elif kind is Kind.EXEC:
