@@ -333,6 +333,16 @@ static __always_inline u64 sys_arg(struct bpf_raw_tracepoint_args *ctx, int i) {
 static __always_inline long sys_nr(struct bpf_raw_tracepoint_args *ctx) { return ctx->args[1]; }
 static __always_inline long sys_ret(struct bpf_raw_tracepoint_args *ctx) { return ctx->args[1]; }
 
+// An exit takes its thread's entry, whatever its kind (see `calls`); the entry is copied to
+// `c` and the result says whether it is one of kinds `first`..`last`.
+static __always_inline int take_call(u64 id, u8 first, u8 last, struct call *c) {
+    struct call *cp = calls.lookup(&id);
+    if (!cp) return 0;
+    *c = *cp;
+    calls.delete(&id);
+    return c->kind >= first && c->kind <= last;
+}
+
 RAW_TRACEPOINT_PROBE(sys_enter) {
     u64 id = bpf_get_current_pid_tgid();
     if (!is_traced(id >> 32)) return 0;
@@ -413,11 +423,8 @@ int ht_enter_io(struct bpf_raw_tracepoint_args *ctx) {
 int ht_exit_io(struct bpf_raw_tracepoint_args *ctx) {
     long ret = sys_ret(ctx);
     u64 id = bpf_get_current_pid_tgid();
-    struct call *cp = calls.lookup(&id);
-    if (!cp) return 0;
-    struct call c = *cp;
-    calls.delete(&id);
-    if (ret <= 0 || c.kind > HT_CALL_MMSG) return 0;  // another kind's entry
+    struct call c;
+    if (!take_call(id, HT_CALL_BUF, HT_CALL_MMSG, &c) || ret <= 0) return 0;
     u32 tgid = id >> 32;
     struct sock_key key = {.tgid = tgid, .fd = c.fd};
     struct sock_val *sv = sockets.lookup(&key);
@@ -476,13 +483,10 @@ int ht_enter_sendfile(struct bpf_raw_tracepoint_args *ctx) {
 int ht_exit_sendfile(struct bpf_raw_tracepoint_args *ctx) {
     long ret = sys_ret(ctx);
     u64 id = bpf_get_current_pid_tgid();
-    struct call *cp = calls.lookup(&id);
-    if (!cp) return 0;
-    u32 fd = cp->fd;
-    u64 ts = cp->ts;
-    int sendfile = cp->kind == HT_CALL_BUF && cp->count == 1;
-    calls.delete(&id);
-    if (ret <= 0 || !sendfile) return 0;
+    struct call c;
+    if (!take_call(id, HT_CALL_BUF, HT_CALL_BUF, &c) || c.count != 1 || ret <= 0) return 0;
+    u32 fd = c.fd;
+    u64 ts = c.ts;
     u32 tgid = id >> 32;
     struct sock_key key = {.tgid = tgid, .fd = fd};
     struct sock_val *sv = sockets.lookup(&key);
@@ -521,11 +525,8 @@ int ht_enter_socket(struct bpf_raw_tracepoint_args *ctx) {
 int ht_exit_socket(struct bpf_raw_tracepoint_args *ctx) {
     long ret = sys_ret(ctx);
     u64 id = bpf_get_current_pid_tgid();
-    struct call *cp = calls.lookup(&id);
-    if (!cp) return 0;
-    int mine = cp->kind == HT_CALL_SOCKET;
-    calls.delete(&id);
-    if (ret < 0 || !mine) return 0;
+    struct call c;
+    if (!take_call(id, HT_CALL_SOCKET, HT_CALL_SOCKET, &c) || ret < 0) return 0;
     add_socket(id >> 32, ret, 0);
     return 0;
 }
@@ -544,17 +545,11 @@ int ht_exit_accept(struct bpf_raw_tracepoint_args *ctx) {
     long ret = sys_ret(ctx);
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32;
-    struct call *cp = calls.lookup(&id);
-    u64 addr = 0;
-    int entered = 0;
-    if (cp) {
-        entered = cp->kind == HT_CALL_ACCEPT;
-        addr = entered ? cp->ptr : 0;
-        calls.delete(&id);
-    }
+    struct call c;
     // A worker blocked in accept() when httptap attached has no entry; the connection it
-    // returns is still one to follow (its peer's address then comes from /proc).
-    if (!entered && !is_traced(tgid)) return 0;
+    // returns (the dispatcher runs this for traced processes only) is still one to follow,
+    // its peer's address then from /proc.
+    u64 addr = take_call(id, HT_CALL_ACCEPT, HT_CALL_ACCEPT, &c) ? c.ptr : 0;
     if (ret < 0) return 0;
     add_socket(tgid, ret, HT_F_SERVER);
     if (!addr) return 0;
@@ -645,14 +640,10 @@ int ht_enter_dup(struct bpf_raw_tracepoint_args *ctx) {
 int ht_exit_dup(struct bpf_raw_tracepoint_args *ctx) {
     long ret = sys_ret(ctx);
     u64 id = bpf_get_current_pid_tgid();
-    struct call *cp = calls.lookup(&id);
-    if (!cp) return 0;
-    u32 oldfd = cp->fd;
-    int mine = cp->kind == HT_CALL_DUP;
-    calls.delete(&id);
-    if (ret < 0 || !mine) return 0;
+    struct call c;
+    if (!take_call(id, HT_CALL_DUP, HT_CALL_DUP, &c) || ret < 0) return 0;
     u32 tgid = id >> 32;
-    struct sock_key okey = {.tgid = tgid, .fd = oldfd};
+    struct sock_key okey = {.tgid = tgid, .fd = c.fd};
     struct sock_val *sv = sockets.lookup(&okey);
     if (!sv) return 0;
     struct sock_val copy = *sv;
@@ -674,10 +665,8 @@ int ht_enter_mmap(struct bpf_raw_tracepoint_args *ctx) {
 int ht_exit_mmap(struct bpf_raw_tracepoint_args *ctx) {
     long ret = sys_ret(ctx);
     u64 id = bpf_get_current_pid_tgid();
-    struct call *cp = calls.lookup(&id);
-    if (!cp || cp->kind != HT_CALL_MMAP) return 0;
-    calls.delete(&id);
-    if (ret < 0 && ret > -4096) return 0;
+    struct call c;
+    if (!take_call(id, HT_CALL_MMAP, HT_CALL_MMAP, &c) || (ret < 0 && ret > -4096)) return 0;
     struct event *ev = start_event(HT_MMAP_EXEC, id >> 32, (u32)id, -1, bpf_ktime_get_ns());
     if (!ev) return 0;
     submit_simple(ev);
