@@ -170,7 +170,8 @@ class HttptapMagics(Magics):
         try:
             flt = compile_filter(args.filter)
         except FilterError as exc:
-            raise UsageError(str(exc)) from None
+            # IPython shows it as "UsageError: <message>": the caret counts that lead
+            raise UsageError(exc.render("UsageError: ")) from None
         har = self._open_har(args.save, args.force)
         options = CaptureOptions(
             body_limit=args.body_limit,

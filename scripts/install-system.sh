@@ -1,16 +1,36 @@
 #!/usr/bin/env bash
-# System set-up for httptap on Debian/Ubuntu (run as root): bcc, bpftool, kernel headers,
-# the peers the live tests talk to, and tracefs. Idempotent; quick when everything is there.
+# System set-up for httptap on Debian/Ubuntu (run as root). Idempotent; quick when done.
+#   install-system.sh               what httptap needs to run: bcc, kernel headers, tracefs,
+#                                   sudo (for the helper), openssl (the demo's certificate)
+#   install-system.sh --test-peers  also the real peers the live tests talk to (nginx, curl,
+#                                   node, tshark, neovim, …)
+#   --list                          print the packages of that set and exit
 set -euo pipefail
+
+runtime=(python3-bpfcc python3-venv python3-dev sudo openssl)
+peers=(bpftool nginx-light curl nghttp2-client wrk tshark nodejs neovim tmux fzf)
+want=("${runtime[@]}")
+list=0
+for arg in "$@"; do
+    case "$arg" in
+        --test-peers) want+=("${peers[@]}") ;;
+        --list) list=1 ;;
+        *) echo "install-system: unknown option $arg" >&2; exit 2 ;;
+    esac
+done
+if [ "$list" = 1 ]; then
+    printf '%s\n' "${want[@]}"
+    exit 0
+fi
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 
-pkgs=(python3-bpfcc bpftool python3-venv python3-dev
-      nginx-light curl nghttp2-client wrk tshark nodejs openssl neovim tmux sudo fzf)
-for p in "${pkgs[@]}"; do have "$p" || need+=("$p"); done
-# NodeSource's nodejs carries npm; Debian's does not (the VS Code extension builds with npm)
-command -v npm >/dev/null 2>&1 || have npm || need+=(npm)
+for p in "${want[@]}"; do have "$p" || need+=("$p"); done
+if [[ " ${want[*]} " == *" nodejs "* ]]; then
+    # NodeSource's nodejs carries npm; Debian's does not (the VS Code extension builds with npm)
+    command -v npm >/dev/null 2>&1 || have npm || need+=(npm)
+fi
 
 # Kernel headers: the exact package when the archive has one, else the distribution's
 # newest (httptap then points bcc at a merged copy; see httptap/capture/kheaders.py).

@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
 
         flt = compile_filter(args.filter)
     except FilterError as exc:
-        env.stderr.write(f"httptap: {exc}\n")
+        env.stderr.write(f"httptap: {exc.render('httptap: ')}\n")
         return EXIT_USAGE
     schemas = None
     if args.proto_path and not args.proto:

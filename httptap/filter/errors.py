@@ -11,7 +11,9 @@ class FilterError(Exception):
     """A filter that does not parse or does not type-check.
 
     ``str(err)`` is the message every front end shows: the filter quoted, a caret under
-    ``column`` (0-based, into ``text``) and what was ``expected`` there.
+    ``column`` (0-based, into ``text``) and what was ``expected`` there. A front end that
+    prints something before the message on its first line (``httptap: ``, IPython's
+    ``UsageError: ``) renders it with ``render(lead)`` so the caret still points at the column.
     """
 
     def __init__(self, text: str, column: int, expected: str) -> None:
@@ -23,10 +25,14 @@ class FilterError(Exception):
     def __str__(self) -> str:
         return self._render()
 
-    def _render(self) -> str:
+    def render(self, lead: str = "") -> str:
+        """The message for a display that prints ``lead`` just before its first line."""
+        return self._render(_display_width(lead))
+
+    def _render(self, lead_width: int = 0) -> str:
         # Tabs and newlines would break the caret's alignment: show them as spaces.
         shown = "".join(" " if ch in "\t\r\n\v\f" else ch for ch in self.text)
-        pad = len(_PREFIX) + _display_width(shown[: self.column])
+        pad = lead_width + len(_PREFIX) + _display_width(shown[: self.column])
         return f"{_PREFIX}{shown}\n{' ' * pad}^ expected {self.expected}"
 
 

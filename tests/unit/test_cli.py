@@ -57,9 +57,12 @@ def test_open_with_filter_and_jsonl(tmp_path):
 
 def test_bad_filter_is_rejected_with_a_caret(tmp_path):
     env, out, err = _env()
-    assert main(["--open", _session(tmp_path), "--filter", "status>=abc"], env) == 2
-    text = err.getvalue()
-    assert "status>=abc" in text and "^" in text
+    flt = "method=GET and status>=abc"
+    assert main(["--open", _session(tmp_path), "--filter", flt], env) == 2
+    first, caret = err.getvalue().splitlines()[:2]
+    assert first == f"httptap: bad filter: {flt}"
+    # the caret sits under "abc" as the terminal shows it, "httptap: " counted
+    assert caret.index("^") == first.index(flt) + flt.index("abc")
     assert out.getvalue() == ""
 
 

@@ -89,10 +89,21 @@ def test_bad_arguments_raise_usage_error(ip: Any, opener: Opener, line: str, rea
 def test_bad_filter_gives_the_caret_message(ip: Any, opener: Opener) -> None:
     with pytest.raises(UsageError) as err:
         ip.run_line_magic("httptap", "1234 --filter 'status>=oops'")
-    text = str(err.value)
-    assert text.startswith("bad filter: status>=oops")
-    caret_line = text.splitlines()[1]
-    assert caret_line.index("^") == len("bad filter: status>=")
+    # IPython prints it as "UsageError: <message>" (terminal and Jupyter alike)
+    first, caret = f"UsageError: {err.value}".splitlines()[:2]
+    assert first == "UsageError: bad filter: status>=oops"
+    assert caret.index("^") == first.index("oops")
+    assert opener.captures == []
+
+
+def test_bad_filter_caret_as_the_shell_prints_it(
+    ip: Any, opener: Opener, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ip.run_cell("%httptap 1234 --filter 'method=GET and status>=oops'")
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    first = next(i for i, ln in enumerate(lines) if "bad filter:" in ln)
+    assert lines[first].startswith("UsageError: bad filter:")
+    assert lines[first + 1].index("^") == lines[first].index("oops")
     assert opener.captures == []
 
 

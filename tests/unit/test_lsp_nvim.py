@@ -97,6 +97,17 @@ local ok, err = pcall(function()
   wait("the filtered panel", 5000, function() return #httptap.panel_lines() == 4 end)
   out.filtered = httptap.panel_lines()
 
+  -- a bad filter: the error's caret stays under the column as the message shows it
+  local notes = {}
+  local orig_notify = vim.notify
+  vim.notify = function(msg) table.insert(notes, msg) end
+  vim.cmd("HttptapFilter method=GET and status>=oops")
+  wait("the filter error", 5000, function()
+    for _, m in ipairs(notes) do if m:match("bad filter") then out.filter_error = m end end
+    return out.filter_error ~= nil
+  end)
+  vim.notify = orig_notify
+
   vim.cmd("HttptapDetach")
   wait("detach", 5000, function() return httptap.panel_lines()[1]:match("detached") ~= nil end)
   out.header_after_detach = httptap.panel_lines()[1]
@@ -175,3 +186,7 @@ def test_neovim_panel_lenses_and_detail(tmp_path: Path) -> None:
     assert res["filtered"][0].endswith("filter: status>=500")
     assert [row.split()[0] for row in res["filtered"][2:]] == ["503", "500"]
     assert "detached" in res["header_after_detach"]
+
+    first, caret = res["filter_error"].splitlines()[:2]
+    assert first == "httptap: bad filter: method=GET and status>=oops"
+    assert caret.index("^") == first.index("oops")

@@ -41,8 +41,12 @@ local function nz(v)
   return v
 end
 
+local PREFIX = "httptap: "
+
 local function notify(msg, level)
-  vim.notify("httptap: " .. msg, level or vim.log.levels.INFO)
+  -- later lines are indented like the first, so a filter error's caret stays under its column
+  local text = PREFIX .. msg:gsub("\n", "\n" .. string.rep(" ", #PREFIX))
+  vim.notify(text, level or vim.log.levels.INFO)
 end
 
 -- -- formatting ---------------------------------------------------------------------------
