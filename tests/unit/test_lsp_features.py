@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from httptap.lsp.config import Settings
 from httptap.lsp.diagnostics import diagnostics
-from httptap.lsp.history import History
 from httptap.lsp.lenses import fmt_ms, lens_title
 from httptap.lsp.routes import ExchangeKey, find_targets
-from httptap.lsp.state import CaptureState
+from httptap.lsp.state import ServerState
 from httptap.lsp.summaries import detail, summary
 from httptap.lsp.traffic import TargetTraffic, match, percentile
 from lsprotocol import types
 
 from httptap.filter import compile_filter
 from httptap.records import Completed, Error, Pending, Ready, Stats
+from httptap.store import History
 from tests.unit.test_lsp_server import make_exchange
 
 ROUTE = find_targets('@app.get("/users/<int:uid>")\ndef f(uid): ...\n')[0]
@@ -92,15 +92,16 @@ def test_settings_update() -> None:
 
 
 def test_state_applies_records_with_filter() -> None:
-    state = CaptureState(History(100))
+    state = ServerState(History(100))
     state.reset(42, compile_filter("not status<500"), None)
     pending = make_exchange(1, "GET", "/a", None, 0, complete=False)
     changed, notable = state.apply([Ready([42]), Pending(pending), Stats(events=9)])
-    assert [e.id for e in changed] == ["ex1"] and state.ready and state.totals.events == 9
+    assert [e.id for e in changed] == ["ex1"]
+    assert state.capture.ready and state.capture.totals.events == 9
     assert len(notable) == 1
     # its answer no longer passes the filter: it leaves the history
     changed, _ = state.apply([Completed(make_exchange(1, "GET", "/a", 200, 1.0))])
-    assert changed == [] and "ex1" not in state.history and state.filtered_out == 1
+    assert changed == [] and "ex1" not in state.history and state.capture.filtered_out == 1
     state.apply([Completed(make_exchange(2, "GET", "/b", 502, 1.0)), Error("boom", "fix it")])
     d = state.describe()
     assert d["stored"] == 1 and d["exchanges"] == 2 and d["error"] == {
