@@ -220,6 +220,9 @@ class History:
             self.evicted += 1
 
 
+_EXCHANGE_RECORDS = (Completed, Pending)
+
+
 def _done_of(entry: Entry) -> int:
     return entry.done
 
@@ -306,7 +309,7 @@ class CaptureState:
         flt = self.filter
         matches = None if flt is None or flt.empty else flt.matches
         for rec in batch:
-            if isinstance(rec, Completed | Pending):
+            if isinstance(rec, _EXCHANGE_RECORDS):
                 ex = rec.exchange
                 done = isinstance(rec, Completed)
                 if self.count is not None and self.completed >= self.count:
