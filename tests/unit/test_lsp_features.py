@@ -1,4 +1,4 @@
-"""The language server's pieces without a server: figures, lens text, history, settings,
+"""The language server's pieces without a server: figures, lens text, settings,
 diagnostics, summaries, and how records change the capture state."""
 
 from __future__ import annotations
@@ -65,20 +65,6 @@ def test_diagnostics_window() -> None:
     assert diags(_traffic((200, 150, True), (200, 1, True))) == ["slow"]
     assert diags(_traffic((503, 150, True))) == ["http-5xx"]  # 5xx wins over slow
     assert diags(_traffic((None, 0, False))) == []  # pending says nothing yet
-
-
-def test_history_bounds_and_replaces_in_place() -> None:
-    h = History(3)
-    for i in range(5):
-        h.put(make_exchange(i, "GET", "/x", 200, 1.0))
-    assert [e.id for e in h.newest_first()] == ["ex4", "ex3", "ex2"]
-    assert h.evicted == 2 and len(h) == 3
-    gen = h.generation
-    h.put(make_exchange(3, "GET", "/x", 500, 1.0))
-    assert [e.id for e in h.newest_first()] == ["ex4", "ex3", "ex2"]  # kept its place
-    assert h.get("ex3").status == 500 and h.generation > gen  # type: ignore[union-attr]
-    h.resize(1)
-    assert [e.id for e in h.newest_first()] == ["ex4"] and h.evicted == 4
 
 
 def test_settings_update() -> None:

@@ -119,21 +119,6 @@ def test_positions_by_sequence():
     assert view.index_of(2) is None and view.index_at_or_after(2) == 1
 
 
-def test_history_completion_order_and_counts():
-    h = History(10)
-    h.put(_ex(1, status=None, complete=False))
-    h.put(_ex(2))
-    assert (h.pending_count, h.completed_count) == (1, 1)
-    h.put(_ex(1))
-    assert [e.id for e in h.exchanges()] == ["1", "2"]  # arrival order
-    assert [e.id for e in h.completed()] == ["2", "1"]  # completion order
-    assert (h.pending_count, h.completed_count) == (0, 2)
-    gen = h.generation
-    assert h.put(_ex(1, status=None, complete=False)) is None and h.generation == gen
-    h.resize(1)
-    assert [e.id for e in h.exchanges()] == ["2"] and h.evicted == 1
-
-
 # -- columns -----------------------------------------------------------------------------
 
 
