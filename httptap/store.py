@@ -205,9 +205,11 @@ class History:
             entry.done = self._done
         else:
             self._pending += 1
-        self._items[ex.id] = entry
+        items = self._items
+        items[ex.id] = entry
         self.added += 1
-        self._evict()
+        if len(items) > self.limit:
+            self._evict()
         self.generation += 1
         return entry
 
