@@ -327,14 +327,13 @@ def untraced_cost(seconds: float, tmp: Path) -> list[tuple[str, float, float]]:
 
 def memory_1m(total: int = 1_000_000, history: int = 10_000) -> list[tuple[int, float]]:
     """RSS while ``total`` small exchanges pass through streams → parser → masking → a
-    history of ``history`` (the UI's store), fed synthetic kernel events in this process."""
+    history of ``history`` (httptap.store), fed synthetic kernel events in this process."""
     code = f"""
 import resource, sys
 from httptap.capture.events import Dir, Event, Kind, SockFlag, encode
 from httptap.engine.inprocess import InProcessCapture
 from httptap.engine.api import CaptureOptions
-from httptap.records import Completed, Pending
-from httptap.ui.store import ExchangeStore
+from httptap.store import CaptureState, History
 
 def rss():
     for line in open('/proc/self/status'):
@@ -345,7 +344,7 @@ cap = InProcessCapture([1], CaptureOptions())
 class _P:
     def disable_socket(self, *a): pass
 cap._program = _P()
-store = ExchangeStore({history})
+state = CaptureState(History({history}))
 req = b'GET /items?id=1 HTTP/1.1\\r\\nHost: 127.0.0.1:8080\\r\\nUser-Agent: h2load\\r\\n\\r\\n'
 resp = (b'HTTP/1.1 200 OK\\r\\nServer: nginx\\r\\nContent-Type: text/plain\\r\\n'
         b'Content-Length: 17\\r\\n\\r\\nhello from nginx\\n')
@@ -364,10 +363,7 @@ while done < {total}:
                                  Dir.INGRESS, SockFlag.SERVER, 0, req)))
         raws.append(encode(Event(Kind.DATA, ts + 500, 1000 + c, 7, 7, 10 + c, len(resp), 0,
                                  Dir.EGRESS, SockFlag.SERVER, 0, resp)))
-    for rec in cap._drain(raws):
-        if isinstance(rec, Pending | Completed):
-            store.put(rec.exchange)
-    store.trim()  # as the UI does after each batch
+    state.apply(cap._drain(raws))  # as the UI does with each batch
     done += batch
     if done % step == 0:
         marks.append((done, rss()))

@@ -5,23 +5,24 @@ from __future__ import annotations
 import html
 import threading
 import time
-from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from httptap.engine.api import Capture, CaptureOptions
 from httptap.model import Exchange
-from httptap.records import Completed, Error, Lost, Pending, ProcessExit, Ready, Record, Stats
+from httptap.records import Error, Record, Stats
+from httptap.store import CaptureState, History
 
 from .table import TableView, build_table
 
 if TYPE_CHECKING:
     from httptap.filter import Filter
 
-#: Completed exchanges a handle keeps by default (older ones are dropped and counted).
+#: Exchanges a handle keeps by default (older ones are dropped and counted).
 DEFAULT_KEEP = 10_000
 _POLL = 0.2  # seconds between checks of --duration while no record arrives
+_PIDS_SHOWN = 5  # at most this many PIDs in one status line
 
 
 class CaptureHandle:
@@ -29,7 +30,9 @@ class CaptureHandle:
 
     Records are consumed on the handle's own thread, so the handle fills while you work;
     every attribute is a consistent snapshot. ``exchanges`` holds the completed exchanges that
-    passed ``--filter``, oldest first; ``pending`` the requests still waiting for an answer.
+    passed ``--filter``, in the order they completed; ``pending`` the requests still waiting
+    for an answer; ``exited`` every traced process that exited. At most ``keep`` exchanges
+    (pending ones included) are kept: the oldest are dropped and counted.
     """
 
     def __init__(
@@ -53,24 +56,17 @@ class CaptureHandle:
         self.duration = duration
         self.keep = keep
         self.save_path: str | None = getattr(har, "path", None)
-        self.error: Error | None = None
-        self.exited: list[int] = []
-        self.lost = 0
-        self.dropped = 0
-        self.message = ""
         self.started = time.monotonic()
         self.ended: float | None = None
         self.end_reason = ""
         self._capture = capture
         self._filter = filter
         self._har = har
+        # The store is single-threaded: this thread and the user's meet under the condition.
         self._cond = threading.Condition()
         self._version = 0
-        self._rows: dict[str, Exchange] = {}  # table order: first seen
-        self._pending: set[str] = set()
-        self._done: deque[Exchange] = deque()
-        self._matched = 0
-        self._stats = Stats()
+        self._history = History(keep)
+        self._state = CaptureState(self._history, filter=filter, count=count)
         self._thread: threading.Thread | None = None
         self._stopping = False
 
@@ -111,27 +107,61 @@ class CaptureHandle:
     def wait_for(self, n: int, timeout: float = 30.0) -> list[Exchange]:
         """Block until ``n`` exchanges are complete (or ``timeout``, or the end); return them."""
         with self._cond:
-            self._cond.wait_for(lambda: len(self._done) >= n or self.ended is not None, timeout)
-            return list(self._done)
+            history = self._history
+            self._cond.wait_for(
+                lambda: history.completed_count >= n or self.ended is not None, timeout
+            )
+            return history.completed()
 
     # -- what users read ---------------------------------------------------------------------
 
     @property
     def exchanges(self) -> list[Exchange]:
-        """Completed exchanges that passed the filter, oldest first (a snapshot)."""
+        """Completed exchanges that passed the filter, in completion order (a snapshot)."""
         with self._cond:
-            return list(self._done)
+            return self._history.completed()
 
     @property
     def pending(self) -> list[Exchange]:
         """Requests seen whose response is not complete yet (a snapshot)."""
         with self._cond:
-            return [self._rows[i] for i in self._rows if i in self._pending]
+            return self._history.pending()
+
+    @property
+    def exchange_count(self) -> int:
+        """Completed exchanges taken since the start, dropped ones included."""
+        return self._state.completed
 
     @property
     def stats(self) -> Stats:
         """The engine's running totals (events, bytes, lost, connections, exchanges…)."""
-        return self._stats
+        return self._state.totals
+
+    @property
+    def exited(self) -> list[int]:
+        """Every traced process that exited, in order (children included; a snapshot)."""
+        with self._cond:
+            return list(self._state.exited)
+
+    @property
+    def error(self) -> Error | None:
+        """Why the capture failed (or ``--save`` stopped), if it did."""
+        return self._state.error
+
+    @property
+    def lost(self) -> int:
+        """The sum of the engine's Lost records."""
+        return self._state.lost
+
+    @property
+    def dropped(self) -> int:
+        """Exchanges dropped to stay within ``keep``."""
+        return self._history.evicted
+
+    @property
+    def message(self) -> str:
+        """What the engine said when probes were live (``attached to PID …``)."""
+        return self._state.message
 
     @property
     def version(self) -> int:
@@ -171,9 +201,10 @@ class CaptureHandle:
     def _snapshot(self, n: int | None) -> tuple[list[Exchange], set[str], int]:
         """The last ``n`` rows, the pending ids, and how many rows are left out."""
         with self._cond:
-            rows = list(self._rows.values())
-            pending = set(self._pending)
-        hidden = self.dropped
+            entries = self._history.entries()
+            hidden = self._history.evicted
+        rows = [e.ex for e in entries]
+        pending = {e.ex.id for e in entries if not e.done}
         if n is not None and len(rows) > n:
             hidden += len(rows) - n
             rows = rows[len(rows) - n :] if n > 0 else []
@@ -187,11 +218,12 @@ class CaptureHandle:
     def summary(self) -> str:
         """One line: state, counts, filter, losses, errors."""
         with self._cond:
-            done, pending = len(self._done), len(self._pending)
-        parts = [self.state(), f"{done + self.dropped} exchange(s)"]
+            st = self._state
+            done, pending, lost = st.completed, st.pending, st.lost_events
+            exits = self._exits() if st.exited else ""
+        parts = [self.state(), f"{done} exchange(s)"]
         if pending:
             parts.append(f"{pending} pending")
-        lost = max(self.lost, self._stats.lost)
         if lost:
             parts.append(f"{lost} event(s) lost")
         if self.dropped:
@@ -204,11 +236,28 @@ class CaptureHandle:
             parts.append(f"filter: {self.filter_text}")
         if self.save_path:
             parts.append(f"saving {self.save_path}")
-        if self.exited:
-            parts.append("exited: " + ", ".join(map(str, self.exited)))
+        if exits:
+            parts.append(exits)
         if self.error is not None:
             parts.append(f"error: {self.error.message}")
         return " · ".join(parts)
+
+    def _exits(self) -> str:
+        """Exited processes, counted, and those still traced (bounded: never every PID)."""
+        st = self._state
+        targets = set(self.pids) | set(st.pids)
+        gone = [p for p in st.exited if p in targets]
+        children = len(st.exited) - len(gone)
+        out = []
+        if gone:
+            out.append(f"{_pid_list(gone)} exited")
+        if children:
+            out.append(f"{children} child process{'' if children == 1 else 'es'} exited")
+        alive = st.running_pids
+        if self.ended is None and alive:
+            more = max((st.remaining or 0) - len(alive), 0)
+            out.append(f"tracing {_pid_list(alive, more)}")
+        return " · ".join(out)
 
     def state(self) -> str:
         """``running 0:12``, ``stopped``, ``ended (--count 10)``…"""
@@ -255,8 +304,8 @@ class CaptureHandle:
 
     def _export_rows(self, pending: bool) -> list[Exchange]:
         with self._cond:
-            # Rows are in first-seen order and hold the pending exchanges as well.
-            return list(self._rows.values()) if pending else list(self._done)
+            # The history is in first-seen order and holds the pending exchanges as well.
+            return self._history.exchanges() if pending else self._history.completed()
 
     # -- display -------------------------------------------------------------------------------
 
@@ -284,7 +333,7 @@ class CaptureHandle:
         reason = ""
         while True:
             for rec in cap.records(timeout=_POLL):
-                self._on_record(rec)
+                self._apply((rec,))
                 if deadline is not None and time.monotonic() >= deadline:
                     break
             if deadline is not None and time.monotonic() >= deadline and not reason:
@@ -292,71 +341,35 @@ class CaptureHandle:
                 cap.request_stop()
             if cap.wait(0):
                 # Everything was queued before the engine said it is done: take the rest.
-                for rec in cap.records(timeout=0):
-                    self._on_record(rec)
+                self._apply(list(cap.records(timeout=0)))
                 break
-        if self.count is not None and self._matched >= self.count:
+        st = self._state
+        if st.limit_reached:
             reason = f"ended (--count {self.count})"
         elif self._stopping:
             reason = "stopped"
-        elif not reason and self.error is not None:
+        elif not reason and st.error is not None:
             reason = "failed"
-        elif not reason and self.exited:
+        elif not reason and st.exited:
             reason = "ended (process exited)"
         self._finish(reason or "ended")
 
-    def _on_record(self, rec: Record) -> None:
+    def _apply(self, batch: Iterable[Record]) -> None:
         with self._cond:
-            if isinstance(rec, Pending):
-                self._on_pending(rec.exchange)
-            elif isinstance(rec, Completed):
-                self._on_completed(rec.exchange)
-            elif isinstance(rec, Stats):
-                self._stats = rec
-            elif isinstance(rec, Lost):
-                self.lost += rec.count
-            elif isinstance(rec, ProcessExit):
-                self.exited.append(rec.pid)
-            elif isinstance(rec, Error):
-                self.error = rec
-            elif isinstance(rec, Ready):
-                self.message = rec.message
+            st = self._state
+            done = st.apply(batch)
+            if self._har is not None:
+                for ex in done.completed:
+                    try:
+                        self._har.add(ex)
+                    except (OSError, ValueError) as exc:  # disk full, closed: say so, go on
+                        st.error = Error(f"--save stopped: {exc}", "free some space or save again")
+                        self._har = None
+                        break
+            if done.completed and st.limit_reached:
+                self._capture.request_stop()
             self._version += 1
             self._cond.notify_all()
-
-    def _limit_reached(self) -> bool:
-        return self.count is not None and self._matched >= self.count
-
-    def _on_pending(self, ex: Exchange) -> None:
-        if self._limit_reached():
-            return
-        if self._filter is None or self._filter.matches(ex):
-            self._rows[ex.id] = ex
-            self._pending.add(ex.id)
-        elif ex.id in self._pending:
-            self._pending.discard(ex.id)
-            self._rows.pop(ex.id, None)
-
-    def _on_completed(self, ex: Exchange) -> None:
-        self._pending.discard(ex.id)
-        if self._limit_reached() or (self._filter is not None and not self._filter.matches(ex)):
-            self._rows.pop(ex.id, None)
-            return
-        self._rows[ex.id] = ex  # an existing (pending) row completes in place
-        self._done.append(ex)
-        self._matched += 1
-        if self._har is not None:
-            try:
-                self._har.add(ex)
-            except (OSError, ValueError) as exc:  # disk full, closed: say so, keep capturing
-                self.error = Error(f"--save stopped: {exc}", "free some space or save again")
-                self._har = None
-        while len(self._done) > self.keep:
-            old = self._done.popleft()
-            self._rows.pop(old.id, None)
-            self.dropped += 1
-        if self._limit_reached():
-            self._capture.request_stop()
 
     def _finish(self, reason: str) -> None:
         with self._cond:
@@ -376,3 +389,11 @@ def _elapsed(seconds: float) -> str:
     if s >= 3600:
         return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
     return f"{s // 60}:{s % 60:02d}"
+
+
+def _pid_list(pids: list[int], more: int = 0) -> str:
+    """``PID 7``, ``PIDs 7, 9`` or ``PIDs 1, 2, 3, 4, 5 and 6 more`` (at most five shown)."""
+    shown = pids[:_PIDS_SHOWN]
+    more += len(pids) - len(shown)
+    text = ("PID " if len(shown) == 1 and not more else "PIDs ") + ", ".join(map(str, shown))
+    return text + (f" and {more} more" if more else "")

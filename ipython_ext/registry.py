@@ -68,7 +68,7 @@ class Registry:
                 str(h.number),
                 ", ".join(map(str, h.pids)),
                 f"[green]{state}[/]" if h.running else state,
-                str(len(h.exchanges) + h.dropped),
+                str(h.exchange_count),
                 str(len(h.pending)),
                 h.filter_text,
                 h.save_path or "",

@@ -7,10 +7,10 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 
 from httptap.model import Exchange
+from httptap.store import History
 
-from .history import History
 from .routes import Target, find_targets
-from .traffic import TargetTraffic, match
+from .traffic import TargetTraffic, keyed, match
 
 
 def is_python(doc: TextDocument) -> bool:
@@ -73,7 +73,7 @@ class DocumentIndex:
             self._memo_generation = history.generation
         todo = [t for t in targets if _signature(t) not in self._memo]
         if todo:
-            for tt in match(todo, history.entries()):
+            for tt in match(todo, keyed(history.entries())):
                 self._memo[_signature(tt.target)] = tt.exchanges
         result = [TargetTraffic(t, self._memo[_signature(t)]) for t in targets]
         self._traffic[doc.uri] = (doc.version, history.generation, result)

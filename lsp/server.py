@@ -1,9 +1,11 @@
 """``httptap-lsp``: the language server (pygls 2) that shows captured HTTP traffic beside code.
 
 Custom requests for side panels, code lenses, hovers and diagnostics on routes and URL
-literals; PROTOCOL.md documents the wire format. Capture runs through the engine API on the
-engine's own thread; its records reach the event loop through ``RecordPump``, so the server
-answers requests while capturing. Notifications and editor refreshes are throttled.
+literals; PROTOCOL.md documents the wire format. This module runs the capture and the editor
+features; the side panel's read-only requests are in ``panel``, their parameters in
+``params``. Capture runs through the engine API on the engine's own thread; its records
+reach the event loop through ``RecordBridge``, so the server answers requests while
+capturing. Notifications and editor refreshes are throttled.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import atexit
 import logging
 import sys
 from collections import OrderedDict
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -23,37 +24,35 @@ from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerError
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
-from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from httptap import __version__
 from httptap.capture import procfs
 from httptap.engine.api import Capture, CaptureError, CaptureOptions
-from httptap.export.har import CREATOR, HAR_VERSION, exchange_to_har_entry
-from httptap.filter import Filter, FilterError, compile_filter
+from httptap.engine.bridge import RecordBridge
 from httptap.model import Exchange
 from httptap.records import Error, Record
+from httptap.store import History
 
 from . import lenses as _lenses
 from .config import Settings
 from .diagnostics import diagnostics as _diagnostics
 from .documents import DocumentIndex, is_python, to_range
-from .history import History
 from .hovers import hover_markdown
-from .processes import candidates
-from .pump import RecordPump
+from .panel import NO_SUCH_EXCHANGE, PanelRequests
+from .params import as_command, as_request, filter_param, params_of
 from .replay import capture_factory
-from .state import PROTOCOL_VERSION, CaptureState
-from .summaries import DETAIL_BODY_LIMIT, detail, summary
+from .state import PROTOCOL_VERSION, ServerState
+from .summaries import summary
+from .throttle import Throttle
 
 log = logging.getLogger("httptap.lsp")
 
 #: JSON-RPC error codes of the custom requests (PROTOCOL.md)
 CAPTURE_FAILED = -32001
-NO_SUCH_EXCHANGE = -32002
+__all__ = ["CAPTURE_FAILED", "NO_SUCH_EXCHANGE", "HttptapServer", "create_server", "main"]
 
 _OUTBOX_LIMIT = 500
-_PAGE_LIMIT = 1000
 
 
 class _Protocol(LanguageServerProtocol):
@@ -72,38 +71,13 @@ class _Protocol(LanguageServerProtocol):
         return result
 
 
-class _Throttle:
-    """Calls ``fn`` on the loop at most once per ``interval`` seconds, however often kicked."""
-
-    def __init__(self, fn: Callable[[], None], interval: Callable[[], float]) -> None:
-        self._fn = fn
-        self._interval = interval
-        self._handle: asyncio.TimerHandle | None = None
-        self._last = 0.0
-
-    def kick(self) -> None:
-        if self._handle is not None:
-            return
-        loop = asyncio.get_running_loop()
-        delay = max(0.0, self._last + self._interval() - loop.time())
-        self._handle = loop.call_later(delay, self._fire)
-
-    def _fire(self) -> None:
-        self._handle = None
-        self._last = asyncio.get_running_loop().time()
-        try:
-            self._fn()
-        except Exception:  # a failed refresh must not stop later ones
-            log.exception("httptap-lsp: periodic update failed")
-
-
-class HttptapServer(LanguageServer):
+class HttptapServer(PanelRequests, LanguageServer):
     """The language server and the one capture it runs at a time."""
 
     def __init__(self) -> None:
         super().__init__("httptap-lsp", __version__, protocol_cls=_Protocol)
         self.settings = Settings()
-        self.state = CaptureState(History(self.settings.history_size))
+        self.state = ServerState(History(self.settings.history_size))
         self.index = DocumentIndex()
         self._factory, self._replay = capture_factory()
         self._capture: Capture | None = None
@@ -112,8 +86,8 @@ class HttptapServer(LanguageServer):
         self._outbox: OrderedDict[str, Exchange] = OrderedDict()
         self._skipped = 0
         self._published: dict[str, list[tuple[Any, ...]]] = {}
-        self._notify = _Throttle(self._flush_outbox, lambda: self.settings.notify_interval)
-        self._refresh = _Throttle(self._refresh_editor, lambda: self.settings.refresh_interval)
+        self._notify = Throttle(self._flush_outbox, lambda: self.settings.notify_interval)
+        self._refresh = Throttle(self._refresh_editor, lambda: self.settings.refresh_interval)
         atexit.register(self._stop_at_exit)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -123,25 +97,15 @@ class HttptapServer(LanguageServer):
 
     # -- custom requests --------------------------------------------------------------
 
-    async def processes(self, params: Any) -> dict[str, Any]:
-        """``httptap/processes``: candidate pids for attach."""
-        p = _params(params)
-        folders = self._folders()
-        # walking /proc takes tens of milliseconds: off the loop
-        found = await asyncio.get_running_loop().run_in_executor(
-            None, partial(candidates, folders, everything=bool(p.get("all")))
-        )
-        return {"folders": folders, "processes": found}
-
     async def attach(self, params: Any) -> dict[str, Any]:
         """``httptap/attach {pid, filter?}``: start capturing (replacing any capture)."""
-        p = _params(params)
+        p = params_of(params)
         pid = p.get("pid")
         if isinstance(pid, str) and pid.strip().isdigit():
             pid = int(pid)
         if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
             raise JsonRpcInvalidParams(f"attach: 'pid' must be a positive integer, got {pid!r}")
-        flt = _compile(p.get("filter"))
+        flt = filter_param(p.get("filter"))
         if self._replay is None and not procfs.exists(pid):
             raise JsonRpcInvalidParams(f"attach: no process with pid {pid}")
         loop = asyncio.get_running_loop()
@@ -169,8 +133,12 @@ class HttptapServer(LanguageServer):
             self._skipped = 0
             token = object()
             self._capture, self._token = cap, token
-            RecordPump(
-                cap, loop, partial(self._deliver, token), partial(self._ended, token)
+            RecordBridge(
+                cap,
+                loop.call_soon_threadsafe,
+                partial(self._deliver, token),
+                partial(self._ended, token),
+                name="httptap-lsp-bridge",
             ).start()
         self._state_changed()
         self._refresh.kick()
@@ -183,73 +151,6 @@ class HttptapServer(LanguageServer):
         if was:
             self._state_changed()
         return {"detached": was, **self.state.describe()}
-
-    def exchanges(self, params: Any) -> dict[str, Any]:
-        """``httptap/exchanges {filter?, offset, limit, uri?, line?}``: summaries, newest first."""
-        p = _params(params)
-        flt = _compile(p.get("filter"))
-        offset = _int(p.get("offset"), 0, "offset")
-        limit = min(_int(p.get("limit"), 100, "limit"), _PAGE_LIMIT)
-        items: Any = self.state.history.newest_first()
-        if p.get("uri") is not None:
-            ids = self._target_ids(str(p["uri"]), _int(p.get("line"), 0, "line"))
-            items = (ex for ex in items if ex.id in ids)
-        if flt is not None:
-            items = (ex for ex in items if flt.matches(ex))
-        matched = list(items)
-        page = matched[offset : offset + limit]
-        return {
-            "total": len(matched),
-            "offset": offset,
-            "stored": len(self.state.history),
-            "exchanges": [summary(ex) for ex in page],
-        }
-
-    def exchange(self, params: Any) -> dict[str, Any]:
-        """``httptap/exchange {id, bodyLimit?}``: one exchange in full, bodies decoded."""
-        p = _params(params)
-        ex_id = p.get("id")
-        ex = self.state.history.get(str(ex_id)) if ex_id is not None else None
-        if ex is None:
-            raise JsonRpcServerError(
-                f"no exchange with id {ex_id!r} (evicted, or from an earlier capture)",
-                NO_SUCH_EXCHANGE,
-            )
-        limit = _int(p.get("bodyLimit"), DETAIL_BODY_LIMIT, "bodyLimit") or DETAIL_BODY_LIMIT
-        return detail(ex, limit)
-
-    def har(self, params: Any) -> dict[str, Any]:
-        """``httptap/har {filter?, uri?, line?, ids?}``: stored exchanges as a HAR 1.2 log.
-
-        Oldest first, pending ones included (status 0), built by the exporter of
-        ``httptap --save`` (raw bodies, ``_httptap`` details), so the file loads back.
-        """
-        p = _params(params)
-        flt = _compile(p.get("filter"))
-        ids = p.get("ids")
-        if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
-            raise JsonRpcInvalidParams("'ids' must be a list of strings")
-        items = [ex for _key, ex in self.state.history.entries()]
-        if p.get("uri") is not None:
-            targets = self._target_ids(str(p["uri"]), _int(p.get("line"), 0, "line"))
-            items = [ex for ex in items if ex.id in targets]
-        if ids is not None:
-            wanted = set(ids)
-            items = [ex for ex in items if ex.id in wanted]
-        if flt is not None:
-            items = [ex for ex in items if flt.matches(ex)]
-        return {
-            "log": {
-                "version": HAR_VERSION,
-                "creator": {"name": CREATOR, "version": __version__},
-                "pages": [],
-                "entries": [exchange_to_har_entry(ex) for ex in items],
-            }
-        }
-
-    def stats(self, params: Any = None) -> dict[str, Any]:
-        """``httptap/stats``: attach state and totals."""
-        return {**self.state.describe(), "settings": self.settings.as_dict()}
 
     # -- editor features --------------------------------------------------------------
 
@@ -362,7 +263,7 @@ class HttptapServer(LanguageServer):
                 "exchanges": batch,
                 "skipped": skipped,
                 "stored": len(self.state.history),
-                "pending": self.state.history.pending(),
+                "pending": self.state.history.pending_count,
             },
         )
 
@@ -387,23 +288,6 @@ class HttptapServer(LanguageServer):
         if self._capture is not None:
             self._capture.request_stop()
 
-    def _folders(self) -> list[str]:
-        ws = self.workspace
-        uris = [f.uri for f in ws.folders.values()] if ws.folders else []
-        if not uris and ws.root_uri:
-            uris = [ws.root_uri]
-        return [p for u in uris if (p := to_fs_path(u))]
-
-    def _target_ids(self, uri: str, line: int) -> set[str]:
-        doc = self.workspace.get_text_document(uri)
-        return {
-            ex.id
-            for tt in self.index.traffic(doc, self.state.history)
-            if tt.target.line <= line <= tt.target.end_line
-            for ex in tt.exchanges
-        }
-
-
 REQUESTS = {
     "httptap/processes": "processes",
     "httptap/attach": "attach",
@@ -420,9 +304,9 @@ def create_server() -> HttptapServer:
     server = HttptapServer()
 
     for method, name in REQUESTS.items():
-        server.feature(method)(_request(getattr(server, name)))
-        server.command(method.replace("/", "."))(_command(getattr(server, name)))
-    server.command(_lenses.SHOW_COMMAND)(_command(server.exchanges))
+        server.feature(method)(as_request(getattr(server, name)))
+        server.command(method.replace("/", "."))(as_command(getattr(server, name)))
+    server.command(_lenses.SHOW_COMMAND)(as_command(server.exchanges))
 
     @server.feature(types.INITIALIZE)
     def _initialize(params: types.InitializeParams) -> None:
@@ -460,81 +344,6 @@ def create_server() -> HttptapServer:
 
     return server
 
-
-def _request(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A custom-request handler (pygls tags handlers with attributes: no bound methods)."""
-    if asyncio.iscoroutinefunction(fn):
-
-        async def run_async(params: Any) -> Any:
-            return await fn(params)
-
-        return run_async
-
-    def run(params: Any) -> Any:
-        return fn(params)
-
-    return run
-
-
-def _command(fn: Callable[[Any], Any]) -> Callable[..., Any]:
-    """A ``workspace/executeCommand`` handler: one object argument, or positional values."""
-
-    async def run(*args: Any) -> Any:
-        args = tuple(_plain(a) for a in args)
-        if len(args) == 1 and isinstance(args[0], dict):
-            params: Any = args[0]
-        elif fn.__name__ == "attach":
-            params = {"pid": args[0] if args else None}
-            if len(args) > 1:
-                params["filter"] = args[1]
-        elif fn.__name__ == "exchange":
-            params = {"id": args[0] if args else None}
-        else:
-            params = {}
-        result = fn(params)
-        return await result if asyncio.iscoroutine(result) else result
-
-    return run
-
-
-def _params(params: Any) -> dict[str, Any]:
-    params = _plain(params)
-    if params is None:
-        return {}
-    if isinstance(params, dict):
-        return params
-    raise JsonRpcInvalidParams(f"params must be an object, got {type(params).__name__}")
-
-
-def _plain(value: Any) -> Any:
-    """pygls hands over custom params as namedtuples: back to plain JSON values."""
-    if isinstance(value, tuple) and hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-def _compile(text: Any) -> Filter | None:
-    if text is None or (isinstance(text, str) and not text.strip()):
-        return None
-    if not isinstance(text, str):
-        raise JsonRpcInvalidParams("'filter' must be a string")
-    try:
-        return compile_filter(text)
-    except FilterError as exc:
-        # str(exc) is the caret message every front end shows
-        raise JsonRpcInvalidParams(str(exc), data={"column": exc.column}) from exc
-
-
-def _int(value: Any, default: int, name: str) -> int:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise JsonRpcInvalidParams(f"{name!r} must be a non-negative integer, got {value!r}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,105 +1,76 @@
 """What the server knows about the current capture: attach state, history, totals.
 
-Lives on the server's event loop only (records are posted there by ``RecordPump``), so it
-needs no locks.
+The history and the fold of records are ``httptap.store``'s; this adds what only the server
+has (the pid it attached to, the replay file, attached or not) and the ``httptap/stats``
+answer. Lives on the server's event loop only (records are posted there by the bridge), so
+it needs no locks.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from httptap.filter import Filter
 from httptap.model import Exchange
-from httptap.records import Completed, Error, Lost, Pending, ProcessExit, Ready, Record, Stats
-
-from .history import History
+from httptap.records import Record
+from httptap.store import CaptureState, History
 
 PROTOCOL_VERSION = 1
 
 
-@dataclass(slots=True)
-class CaptureState:
+class ServerState:
     """Attach state, the bounded history and the running totals of the current capture."""
 
-    history: History
-    pid: int | None = None
-    pids: list[int] = field(default_factory=list)
-    filter: Filter | None = None
-    attached: bool = False
-    ready: bool = False
-    replay: str | None = None
-    error: dict[str, str] | None = None
-    exited: list[int] = field(default_factory=list)
-    totals: Stats = field(default_factory=Stats)
-    lost: int = 0
-    seen: int = 0  # exchanges (pending or complete) that passed the filter
-    filtered_out: int = 0
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self.capture = CaptureState(history)
+        self.pid: int | None = None
+        self.attached = False
+        self.replay: str | None = None
+
+    @property
+    def filter(self) -> Filter | None:
+        return self.capture.filter
 
     def reset(self, pid: int, flt: Filter | None, replay: str | None) -> None:
         """A new capture begins: forget the previous one's traffic and totals."""
         self.history.clear()
-        self.pid, self.pids, self.filter, self.replay = pid, [pid], flt, replay
-        self.attached, self.ready, self.error = True, False, None
-        self.exited = []
-        self.totals, self.lost, self.seen, self.filtered_out = Stats(), 0, 0, 0
+        self.capture = CaptureState(self.history, filter=flt)
+        self.capture.pids = [pid]
+        self.pid, self.replay, self.attached = pid, replay, True
 
     def apply(self, batch: list[Record]) -> tuple[list[Exchange], list[Record]]:
         """Take a batch of records: returns (exchanges added or changed, notable records)."""
-        changed: list[Exchange] = []
-        notable: list[Record] = []
-        for rec in batch:
-            if isinstance(rec, Pending | Completed):
-                ex = rec.exchange
-                if self.filter is not None and not self.filter.matches(ex):
-                    # a pending request may fail a filter its answer passes, and the reverse
-                    if ex.id in self.history:
-                        self.history.remove(ex.id)
-                    self.filtered_out += 1
-                    continue
-                if ex.id not in self.history:
-                    self.seen += 1
-                self.history.put(ex)
-                changed.append(ex)
-            elif isinstance(rec, Stats):
-                self.totals = rec
-            elif isinstance(rec, Lost):
-                self.lost += rec.count
-                notable.append(rec)
-            elif isinstance(rec, Ready):
-                self.ready = True
-                self.pids = list(rec.pids) or self.pids
-                notable.append(rec)
-            elif isinstance(rec, ProcessExit):
-                self.exited.append(rec.pid)
-                notable.append(rec)
-            elif isinstance(rec, Error):
-                self.error = {"message": rec.message, "remedy": rec.remedy}
-                notable.append(rec)
-        return changed, notable
+        done = self.capture.apply(batch)
+        seen: dict[str, Exchange] = {}
+        for entry in done.changed:
+            seen[entry.ex.id] = entry.ex
+        return list(seen.values()), done.notable
 
     def describe(self) -> dict[str, Any]:
         """The ``httptap/stats`` result (PROTOCOL.md, ``Stats``)."""
-        t = self.totals
+        c = self.capture
+        t = c.totals
+        flt = c.filter
         return {
             "protocol": PROTOCOL_VERSION,
             "attached": self.attached,
-            "ready": self.ready,
+            "ready": c.ready,
             "pid": self.pid,
-            "pids": list(self.pids),
-            "filter": self.filter.text if self.filter is not None else None,
+            "pids": list(c.pids),
+            "filter": flt.text if flt is not None else None,
             "replay": self.replay,
-            "error": self.error,
-            "exited": list(self.exited),
+            "error": {"message": c.error.message, "remedy": c.error.remedy} if c.error else None,
+            "exited": list(c.exited),
             "events": t.events,
             "bytes": t.bytes,
-            "lost": max(t.lost, self.lost),
+            "lost": c.lost_events,
             "connections": t.connections,
-            "exchanges": self.seen,
+            "exchanges": c.seen,
             "engine_exchanges": t.exchanges,
-            "pending": self.history.pending(),
+            "pending": c.pending,
             "not_http": t.not_http,
-            "filtered_out": self.filtered_out,
+            "filtered_out": c.filtered_out,
             "stored": len(self.history),
             "history_limit": self.history.limit,
             "evicted": self.history.evicted,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from httptap.model import Exchange
+from httptap.store import Entry
 
 from .routes import ExchangeKey, Target
 
@@ -57,6 +58,15 @@ def percentile(sorted_values: Sequence[float], p: float) -> float | None:
         return None
     rank = max(1, math.ceil(p / 100 * len(sorted_values)))
     return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def keyed(entries: Iterable[Entry]) -> Iterator[tuple[ExchangeKey, Exchange]]:
+    """(key, exchange) of each entry; the key is kept on the entry until its exchange changes."""
+    for entry in entries:
+        key = entry.memo
+        if not isinstance(key, ExchangeKey):
+            key = entry.memo = ExchangeKey.of(entry.ex)
+        yield key, entry.ex
 
 
 def match(

@@ -23,7 +23,8 @@ from httptap.cli.lines import format_line, human_size
 from httptap.engine.api import Capture, CaptureError, CaptureOptions, ReplayCapture, open_capture
 from httptap.gctune import tune_gc
 from httptap.model import Exchange
-from httptap.records import Completed, Error, Lost, ProcessExit, Ready, Record, Stats
+from httptap.records import Error, ProcessExit, Ready, Record
+from httptap.store import CaptureState
 
 if TYPE_CHECKING:
     from httptap.protocols.proto_schema import ProtoSchemas
@@ -174,12 +175,10 @@ class _Run:
         self.env = env
         self.filter = flt
         self.schemas = schemas
-        self.shown = 0
-        self.stats = Stats()
-        self.lost = 0
+        # the one fold of records; no history: lines are printed, not kept
+        self.tally = CaptureState(filter=flt, count=args.count)
         self.har: Any = None
         self.stopping = False
-        self.error: Error | None = None
         self._lines: list[str] = []
         self._finished = threading.Event()  # --count reached
 
@@ -212,7 +211,7 @@ class _Run:
             self._close_har()
             self.env.stdout.flush()
         self._totals()
-        if self.error is not None and self.shown == 0 and not args.open:
+        if self.tally.error is not None and self.tally.completed == 0 and not args.open:
             return EXIT_FAILED
         return EXIT_OK
 
@@ -226,10 +225,11 @@ class _Run:
 
         har = self.har
         if har is not None:
-            def save(batch: list[object]) -> None:
-                for rec in batch:
-                    if isinstance(rec, Completed) and self.filter.matches(rec.exchange):
-                        har.add(rec.exchange)
+            saved = CaptureState(filter=self.filter)  # the UI keeps its own; this one saves
+
+            def save(batch: list[Record]) -> None:
+                for ex in saved.apply(batch).completed:
+                    har.add(ex)
 
             capture.subscribe(save)
         title = self.args.open or "PID " + ", ".join(map(str, self.args.pid))
@@ -283,46 +283,37 @@ class _Run:
                 return
 
     def _consume(self, batch: list[Record]) -> None:
-        for rec in batch:
-            self._handle(rec)
+        done = self.tally.apply(batch)
+        for rec in done.notable:
+            self._say(rec)
+        for ex in done.completed:
+            self._show(ex)
+        if self.tally.limit_reached:
+            self._finished.set()
         if self._lines:
             text, self._lines = "".join(self._lines), []
             self.env.stdout.write(text)
             self.env.stdout.flush()
 
     def _done(self, deadline: float | None) -> bool:
-        if self.args.count is not None and self.shown >= self.args.count:
+        if self.tally.limit_reached:
             return True
         return deadline is not None and time.monotonic() >= deadline
 
-    def _handle(self, rec: object) -> None:
+    def _say(self, rec: Record) -> None:
         env = self.env
-        if isinstance(rec, Completed):
-            self._show(rec.exchange)
-        elif isinstance(rec, Ready):
+        if isinstance(rec, Ready):
             env.stderr.write(f"httptap: {rec.message} (Ctrl-C to stop)\n")
             env.stderr.flush()
-        elif isinstance(rec, Stats):
-            self.stats = rec
-        elif isinstance(rec, Lost):
-            self.lost += rec.count
         elif isinstance(rec, ProcessExit):
             more = f"; {rec.remaining} traced process(es) live on" if rec.remaining else ""
             env.stderr.write(f"httptap: process {rec.pid} exited{more}\n")
         elif isinstance(rec, Error):
-            self.error = rec
             env.stderr.write(f"httptap: {rec.message}\n")
             if rec.remedy:
                 env.stderr.write(f"httptap: {rec.remedy}\n")
 
     def _show(self, ex: Exchange) -> None:
-        if self.args.count is not None and self.shown >= self.args.count:
-            return
-        if not self.filter.matches(ex):
-            return
-        self.shown += 1
-        if self.args.count is not None and self.shown >= self.args.count:
-            self._finished.set()
         env = self.env
         if self.har is not None:
             self.har.add(ex)
@@ -342,10 +333,10 @@ class _Run:
             self.har = None
 
     def _totals(self) -> None:
-        s = self.stats
-        lost = max(self.lost, s.lost)
+        s = self.tally.totals
+        lost = self.tally.lost_events
         self.env.stderr.write(
-            f"httptap: {self.shown} exchange(s) shown, {s.exchanges} captured, "
+            f"httptap: {self.tally.completed} exchange(s) shown, {s.exchanges} captured, "
             f"{human_size(s.bytes)}, {s.connections} connection(s), {lost} lost event(s)"
             + (f", {s.evicted} connection(s) dropped unclosed" if s.evicted else "") + "\n"
         )

@@ -1,10 +1,10 @@
 """The terminal UI: a network tab in the terminal (``httptap --pid N`` on a terminal).
 
 ``run_tui(capture, title=...)`` runs the app over a started capture until the user quits.
-The app consumes only the engine API's records: a reader thread (``RecordFeed``) drains
-them and wakes the UI loop with a thread-safe, non-blocking message; the UI applies every
-record that arrived since the last update in one go, at most ``FLUSH_HZ`` times a second,
-so a burst of a thousand exchanges is one redraw.
+The app consumes only the engine API's records: ``RecordBridge`` drains them on its thread
+and posts batches to the UI loop with a thread-safe, non-blocking message; the UI folds every
+record that arrived since the last update into its ``CaptureState`` in one go, at most
+``FLUSH_HZ`` times a second, so a burst of a thousand exchanges is one redraw.
 """
 
 from __future__ import annotations
@@ -26,19 +26,20 @@ from textual.timer import Timer
 from textual.widgets import Footer
 
 from httptap.engine.api import Capture, ReplayCapture
+from httptap.engine.bridge import RecordBridge
 from httptap.filter import Filter, FilterError, compile_filter
 from httptap.model import Exchange
-from httptap.records import Completed, Error, Lost, Pending, ProcessExit, Ready, Record, Stats
+from httptap.records import Error, ProcessExit, Ready, Record, Stats
+from httptap.store import CaptureState, History
 from httptap.ui.curl import curl_command, needs_body_file
 from httptap.ui.detail import DetailScreen, decode_response
 from httptap.ui.exchange_list import ColumnHeader, ExchangeList
-from httptap.ui.feed import RecordFeed
 from httptap.ui.filter_bar import FilterBar
 from httptap.ui.pager import Runner, show_in_pager
 from httptap.ui.prompt import PathPrompt
 from httptap.ui.rate import RateMeter
 from httptap.ui.status_bar import Status, StatusBar
-from httptap.ui.store import ExchangeStore
+from httptap.ui.view import ExchangeView
 
 if TYPE_CHECKING:
     from httptap.protocols.proto_schema import ProtoSchemas
@@ -52,8 +53,12 @@ EXIT_FAILED = 1
 _LIST_ONLY = frozenset({"filter", "clear", "follow", "save", "copy_curl", "pager", "pause"})
 
 
-class RecordsArrived(Message):
-    """Records wait in the feed (posted from the feed's thread)."""
+class LoopCall(Message):
+    """Run ``fn`` on the UI loop (posted from the bridge's thread)."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        super().__init__()
+        self.fn = fn
 
 
 class HttptapApp(App[int]):
@@ -92,20 +97,21 @@ class HttptapApp(App[int]):
         self.capture = capture
         self.schemas = schemas  # --proto: gRPC messages decoded by name in the detail view
         self.target = title
-        self.store = ExchangeStore(history)
+        kept = History(history)
+        self.capture_state = CaptureState(kept)
+        self.store = ExchangeView(kept)  # the list's filtered view of the history
         self.filter_text = ""
         self.workdir = workdir or os.getcwd()
         self.rate = RateMeter()
-        self.stats = Stats()
-        self.lost = 0  # sum of Lost records (Stats.lost is the engine's own total)
-        self.received = 0  # Pending/Completed records applied, ever
         self.flushes = 0
-        self.error: Error | None = None
         self.state = "loaded" if isinstance(capture, ReplayCapture) else "live"
         self.pager_runner: Runner | None = None  # tests replace the pager process
         self._initial_filter = filter_text
         self._handle_signals = handle_signals
-        self._feed = RecordFeed(capture, self._wake)
+        self._bridge = RecordBridge(capture, self._post, self._receive, self._capture_ended,
+                                    name="httptap-ui-bridge")
+        self._inbox: list[Record] = []
+        self._bridge_ended = False
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
         self._ended = False
@@ -136,14 +142,14 @@ class HttptapApp(App[int]):
                 self.filter_bar.open(self._initial_filter)  # shows the caret error
         if self._handle_signals:
             self._install_signals()
-        self._feed.start()
+        self._bridge.start()
         self.set_interval(0.5, self._tick)
         self._update_status()
 
     def on_unmount(self) -> None:
-        # No join: the reader may sit in a poll for a moment, and it only posts messages,
+        # No join: the bridge may sit in a poll for a moment, and it only posts messages,
         # which a closed app ignores.
-        self._feed.stop(wait=False)
+        self._bridge.stop(wait=False)
 
     # -- records ------------------------------------------------------------------------
 
@@ -151,60 +157,71 @@ class HttptapApp(App[int]):
         # Messages carry paths and engine text: never parse them as Textual markup.
         self.notify(message, markup=False, **kwargs)
 
-    def _wake(self) -> None:
-        # Called on the feed's thread: post_message is thread-safe and returns at once,
-        # so the engine side never waits for the screen (call_from_thread would).
-        self.post_message(RecordsArrived())
+    @property
+    def stats(self) -> Stats:
+        """The engine's latest running totals."""
+        return self.capture_state.totals
 
-    def on_records_arrived(self, _message: RecordsArrived) -> None:
+    @property
+    def lost(self) -> int:
+        """The sum of Lost records (``Stats.lost`` is the engine's own total)."""
+        return self.capture_state.lost
+
+    @property
+    def error(self) -> Error | None:
+        """The capture's error, if it failed."""
+        return self.capture_state.error
+
+    def _post(self, fn: Callable[[], None]) -> None:
+        # Called on the bridge's thread: post_message is thread-safe and returns at once,
+        # so the engine side never waits for the screen (call_from_thread would).
+        self.post_message(LoopCall(fn))
+
+    def on_loop_call(self, message: LoopCall) -> None:
+        message.fn()
+
+    def _receive(self, batch: list[Record]) -> None:
+        self._inbox.extend(batch)
         if self._flush_timer is not None:
             return  # an update is already due; it takes everything that arrived
-        # Wait a moment even when idle: the reader is still moving the rest of a burst.
+        # Wait a moment even when idle: the bridge may still be moving the rest of a burst.
         delay = max(self._last_flush + 1 / FLUSH_HZ - time.monotonic(), COALESCE_S)
         self._flush_timer = self.set_timer(delay, self._flush)
+
+    def _capture_ended(self) -> None:
+        self._bridge_ended = True
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+        self._flush()
 
     def _flush(self) -> None:
         self._flush_timer = None
         self._last_flush = time.monotonic()
-        batch = self._feed.take()
+        batch, self._inbox = self._inbox, []
         if batch:
             self.apply(batch)
-        if self._feed.ended and not self._ended:
+        if self._bridge_ended and not self._ended:
             self._on_capture_end()
 
     def apply(self, batch: list[Record]) -> None:
-        """Apply a batch of records: rows, counters, notifications; then one redraw."""
+        """Fold a batch of records: rows, counters, notifications; then one redraw."""
         self.flushes += 1
-        store = self.store
-        changed: dict[str, Exchange] = {}
-        completed = 0
-        for rec in batch:
-            if isinstance(rec, Pending | Completed):
-                ex = rec.exchange
-                store.put(ex)
-                changed[ex.id] = ex
-                self.received += 1
-                if isinstance(rec, Completed):
-                    completed += 1
-            elif isinstance(rec, Stats):
-                self.stats = rec
-            elif isinstance(rec, Lost):
-                self.lost += rec.count
-            elif isinstance(rec, Ready):
+        done = self.capture_state.apply(batch)
+        for rec in done.notable:
+            if isinstance(rec, Ready):
                 if rec.message:
                     self._say(rec.message, timeout=3)
             elif isinstance(rec, ProcessExit):
                 more = f"; {rec.remaining} traced process(es) left" if rec.remaining else ""
                 self._say(f"process {rec.pid} exited{more}", severity="warning", timeout=5)
             elif isinstance(rec, Error):
-                self.error = rec
                 self.state = "error"
                 text = rec.message + (f"\n{rec.remedy}" if rec.remedy else "")
                 self._say(text, title="capture error", severity="error", timeout=30)
-        self.rate.add(completed)
-        store.trim()
+        self.rate.add(len(done.completed))
+        self.store.update(done.changed, done.removed)
         self.exchange_list.sync()
-        self._refresh_detail(changed)
+        self._refresh_detail({e.ex.id: e.ex for e in done.changed})
         self._update_status()
 
     def _refresh_detail(self, changed: dict[str, Exchange]) -> None:
@@ -224,8 +241,6 @@ class HttptapApp(App[int]):
         self._update_status()
 
     def _tick(self) -> None:
-        if self._feed.ended and not self._ended:
-            self._flush()
         self._update_status()
 
     def _update_status(self) -> None:
@@ -369,7 +384,7 @@ class HttptapApp(App[int]):
     @property
     def exit_status(self) -> int:
         """1 when the capture failed before showing anything, else 0."""
-        if self.error is not None and self.received == 0 and self.state != "loaded":
+        if self.error is not None and self.capture_state.received == 0 and self.state != "loaded":
             return EXIT_FAILED
         return EXIT_OK
 

@@ -24,7 +24,7 @@ from textual.widget import Widget
 
 from httptap.model import Exchange
 from httptap.ui.columns import Layout, header_segments, layout_for, row_segments
-from httptap.ui.store import ExchangeStore
+from httptap.ui.view import ExchangeView
 
 
 class ColumnHeader(Widget):
@@ -87,7 +87,7 @@ class ExchangeList(ScrollView, can_focus=True):
             super().__init__()
             self.follow = follow
 
-    def __init__(self, store: ExchangeStore, *, id: str | None = None) -> None:
+    def __init__(self, store: ExchangeView, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.store = store
         self.cursor = -1

@@ -186,3 +186,40 @@ def _text(msg: dict[str, Any]) -> str:
 def _stdout(msgs: list[dict[str, Any]]) -> str:
     return "".join(m["content"]["text"] for m in msgs
                    if m["msg_type"] == "stream" and m["content"]["name"] == "stdout")
+
+
+def test_a_shell_forking_curl_80_times_keeps_the_status_short(http_server: int) -> None:
+    """Each curl is a traced child that exits: counted in the status, listed in .exited."""
+    import subprocess
+
+    from httptap.ipython_ext.handle import CaptureHandle
+
+    from httptap.engine.api import open_capture
+
+    url = f"http://127.0.0.1:{http_server}/size/1"
+    sh = subprocess.Popen(
+        ["sh", "-c", f"read go; for i in $(seq 80); do curl -s -o /dev/null {url}; done; "
+                     "echo done; read end"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    handle = CaptureHandle(open_capture([sh.pid]), [sh.pid]).start()
+    try:
+        assert sh.stdin is not None and sh.stdout is not None
+        sh.stdin.write("go\n")
+        sh.stdin.flush()
+        assert sh.stdout.readline().strip() == "done"
+        got = handle.wait_for(80, timeout=30)
+        assert len(got) == 80 and all(e.status == 200 for e in got)
+        deadline = time.monotonic() + 10
+        while len(handle.exited) < 80 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        children = len(handle.exited)  # 80 curls (and the $(seq) subshell)
+        assert children >= 80 and sh.pid not in handle.exited
+        summary = handle.summary()
+        assert f"{children} child processes exited" in summary, summary
+        assert f"tracing PID {sh.pid}" in summary, summary
+        assert len(repr(handle)) < 200, repr(handle)
+    finally:
+        handle.stop()
+        sh.kill()
+        sh.wait()

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from httptap.engine.api import CaptureError, CaptureOptions, ReplayCapture
 from httptap.filter import FilterError, compile_filter
+from httptap.records import ProcessExit
 
 from .test_ipython_fakes import FakeCapture, completed, exchange, pending, wait_until
 
@@ -153,11 +154,29 @@ def test_stats_repr_and_process_exit() -> None:
     assert handle.wait(5)
     assert handle.stats.exchanges == 2 and handle.stats.bytes == 200
     assert not handle.running
-    assert "ended (process exited)" in handle.summary() and "exited: 4242" in handle.summary()
+    assert "ended (process exited)" in handle.summary() and "PID 4242 exited" in handle.summary()
     assert repr(handle).startswith("<httptap #3 · PID 4242: ended (process exited)")
     html = handle._repr_html_()
     assert "httptap #3" in html and ".to_har(path)" in html
     handle.stop()  # idempotent after the end
+
+
+def test_exited_children_are_counted_not_listed() -> None:
+    """A shell that forks curl 80 times: the status says so in one bounded line."""
+    cap = FakeCapture()
+    handle = CaptureHandle(cap.start(), cap.pids).start()
+    children = list(range(5000, 5080))
+    cap.feed(*[ProcessExit(pid, remaining=1) for pid in children])
+    assert wait_until(lambda: len(handle.exited) == 80)
+    summary = handle.summary()
+    assert "80 child processes exited" in summary and "tracing PID 4242" in summary
+    assert "5000" not in summary and "5079" not in summary
+    assert len(repr(handle)) < 160 and "5042" not in handle.rich_table().caption
+    assert handle.exited == children  # the full list stays available
+    cap.feed(ProcessExit(5080, remaining=3))  # two more children run: counted, not named
+    assert wait_until(lambda: "81 child processes exited" in handle.summary())
+    assert "tracing PIDs 4242 and 2 more" in handle.summary()
+    handle.stop()
 
 
 def test_live_view_rate_limit_and_end() -> None:

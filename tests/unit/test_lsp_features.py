@@ -1,20 +1,20 @@
-"""The language server's pieces without a server: figures, lens text, history, settings,
+"""The language server's pieces without a server: figures, lens text, settings,
 diagnostics, summaries, and how records change the capture state."""
 
 from __future__ import annotations
 
 from httptap.lsp.config import Settings
 from httptap.lsp.diagnostics import diagnostics
-from httptap.lsp.history import History
 from httptap.lsp.lenses import fmt_ms, lens_title
 from httptap.lsp.routes import ExchangeKey, find_targets
-from httptap.lsp.state import CaptureState
+from httptap.lsp.state import ServerState
 from httptap.lsp.summaries import detail, summary
 from httptap.lsp.traffic import TargetTraffic, match, percentile
 from lsprotocol import types
 
 from httptap.filter import compile_filter
 from httptap.records import Completed, Error, Pending, Ready, Stats
+from httptap.store import History
 from tests.unit.test_lsp_server import make_exchange
 
 ROUTE = find_targets('@app.get("/users/<int:uid>")\ndef f(uid): ...\n')[0]
@@ -67,20 +67,6 @@ def test_diagnostics_window() -> None:
     assert diags(_traffic((None, 0, False))) == []  # pending says nothing yet
 
 
-def test_history_bounds_and_replaces_in_place() -> None:
-    h = History(3)
-    for i in range(5):
-        h.put(make_exchange(i, "GET", "/x", 200, 1.0))
-    assert [e.id for e in h.newest_first()] == ["ex4", "ex3", "ex2"]
-    assert h.evicted == 2 and len(h) == 3
-    gen = h.generation
-    h.put(make_exchange(3, "GET", "/x", 500, 1.0))
-    assert [e.id for e in h.newest_first()] == ["ex4", "ex3", "ex2"]  # kept its place
-    assert h.get("ex3").status == 500 and h.generation > gen  # type: ignore[union-attr]
-    h.resize(1)
-    assert [e.id for e in h.newest_first()] == ["ex4"] and h.evicted == 4
-
-
 def test_settings_update() -> None:
     s = Settings()
     assert s.update({"httptap": {"slowMs": 250, "historySize": 10, "hoverRows": True}}) == [
@@ -92,15 +78,16 @@ def test_settings_update() -> None:
 
 
 def test_state_applies_records_with_filter() -> None:
-    state = CaptureState(History(100))
+    state = ServerState(History(100))
     state.reset(42, compile_filter("not status<500"), None)
     pending = make_exchange(1, "GET", "/a", None, 0, complete=False)
     changed, notable = state.apply([Ready([42]), Pending(pending), Stats(events=9)])
-    assert [e.id for e in changed] == ["ex1"] and state.ready and state.totals.events == 9
+    assert [e.id for e in changed] == ["ex1"]
+    assert state.capture.ready and state.capture.totals.events == 9
     assert len(notable) == 1
     # its answer no longer passes the filter: it leaves the history
     changed, _ = state.apply([Completed(make_exchange(1, "GET", "/a", 200, 1.0))])
-    assert changed == [] and "ex1" not in state.history and state.filtered_out == 1
+    assert changed == [] and "ex1" not in state.history and state.capture.filtered_out == 1
     state.apply([Completed(make_exchange(2, "GET", "/b", 502, 1.0)), Error("boom", "fix it")])
     d = state.describe()
     assert d["stored"] == 1 and d["exchanges"] == 2 and d["error"] == {

@@ -1,4 +1,5 @@
-"""The UI's parts without a screen: store, columns, curl, status line, rate."""
+"""The UI's parts without a screen: the history and its view, columns, curl, status line,
+rate."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import shlex
 from rich.cells import cell_len
 
 from httptap.model import Body, Connection, Exchange, Proto, Request, Response, Timings
+from httptap.records import Completed, Pending
+from httptap.store import CaptureState, History
 from httptap.ui.columns import header_segments, layout_for, row_segments
 from httptap.ui.curl import curl_command, needs_body_file
 from httptap.ui.rate import RateMeter
 from httptap.ui.status_bar import Status, status_text
-from httptap.ui.store import ExchangeStore
+from httptap.ui.view import ExchangeView
 
 
 def _ex(i: int, *, status: int | None = 200, complete: bool = True, path: str = "/") -> Exchange:
@@ -25,35 +28,47 @@ def _ex(i: int, *, status: int | None = 200, complete: bool = True, path: str = 
     )
 
 
-def _ids(store: ExchangeStore) -> list[str]:
-    return [e.ex.id for e in store.view]
+class _Store:
+    """A history, the fold into it and the list's view, driven as the app drives them."""
+
+    def __init__(self, history: int = 10_000, matcher=None) -> None:  # type: ignore[no-untyped-def]
+        self.state = CaptureState(History(history))
+        self.view = ExchangeView(self.state.history, matcher)  # type: ignore[arg-type]
+
+    def put(self, ex: Exchange) -> None:
+        done = self.state.apply([Completed(ex) if ex.complete else Pending(ex)])
+        self.view.update(done.changed, done.removed)
 
 
-# -- store -------------------------------------------------------------------------------
+def _ids(s: _Store | ExchangeView) -> list[str]:
+    view = s.view if isinstance(s, _Store) else s
+    return [e.ex.id for e in view.view]
+
+
+# -- history and view ----------------------------------------------------------------------
 
 
 def test_pending_completes_in_place():
-    s = ExchangeStore()
+    s = _Store()
     s.put(_ex(1))
     s.put(_ex(2, status=None, complete=False))
     s.put(_ex(3))
     s.put(_ex(2, status=503))
     assert _ids(s) == ["1", "2", "3"]
-    assert s.get("2").status == 503
+    assert s.view.get("2").status == 503
     s.put(_ex(2, status=None, complete=False))  # a stale Pending never undoes a completion
-    assert s.get("2").status == 503
+    assert s.view.get("2").status == 503
 
 
 def test_history_drops_the_oldest_and_counts():
-    s = ExchangeStore(history=3)
+    s = _Store(history=3)
     for i in range(5):
         s.put(_ex(i))
-        s.trim()
-    assert _ids(s) == ["2", "3", "4"] and s.dropped == 2 and len(s) == 3
+    assert _ids(s) == ["2", "3", "4"] and s.view.dropped == 2 and len(s.view) == 3
 
 
 def test_filter_is_reevaluated_when_an_exchange_completes():
-    s = ExchangeStore(matcher=lambda ex: (ex.status or 0) >= 500)
+    s = _Store(matcher=lambda ex: (ex.status or 0) >= 500)
     s.put(_ex(1, status=500))
     s.put(_ex(2, status=None, complete=False))
     s.put(_ex(3, status=502))
@@ -62,46 +77,46 @@ def test_filter_is_reevaluated_when_an_exchange_completes():
     assert _ids(s) == ["1", "2", "3"]  # in arrival order, not at the end
     s.put(_ex(1, status=200))
     assert _ids(s) == ["2", "3"]
-    s.set_matcher(None)
+    s.view.set_matcher(None)
     assert _ids(s) == ["1", "2", "3"]
 
 
-def test_trim_cuts_the_view_too():
-    s = ExchangeStore(history=2, matcher=lambda ex: ex.id != "1")
-    for i in range(4):
-        s.put(_ex(i))
-    s.trim()
-    assert _ids(s) == ["2", "3"] and s.dropped == 2
+def test_eviction_cuts_the_view_too():
+    s = _Store(history=2, matcher=lambda ex: ex.id != "1")
+    done = s.state.apply([Completed(_ex(i)) for i in range(4)])  # one batch
+    s.view.update(done.changed, done.removed)
+    assert _ids(s) == ["2", "3"] and s.view.dropped == 2
 
 
 def test_pause_holds_new_exchanges_and_updates_old_ones():
-    s = ExchangeStore()
+    s = _Store()
     s.put(_ex(1, status=None, complete=False))
-    s.set_paused(True)
+    s.view.set_paused(True)
     s.put(_ex(2))
     s.put(_ex(1))
-    assert _ids(s) == ["1"] and s.held == 1 and s.get("1").complete
-    s.set_paused(False)
-    assert _ids(s) == ["1", "2"] and s.held == 0
+    assert _ids(s) == ["1"] and s.view.held == 1 and s.view.get("1").complete
+    s.view.set_paused(False)
+    assert _ids(s) == ["1", "2"] and s.view.held == 0
 
 
 def test_clear_forgets_pending_ones_for_good():
-    s = ExchangeStore()
+    s = _Store()
     s.put(_ex(1, status=None, complete=False))
     s.put(_ex(2))
-    s.clear()
+    s.view.clear()
     s.put(_ex(1))
-    assert len(s) == 0
+    assert len(s.view) == 0
     s.put(_ex(3))
     assert _ids(s) == ["3"]
 
 
 def test_positions_by_sequence():
-    s = ExchangeStore(matcher=lambda ex: ex.id != "2")
+    s = _Store(matcher=lambda ex: ex.id != "2")
     for i in range(1, 5):
         s.put(_ex(i))
-    assert s.index_of(s.view[1].seq) == 1
-    assert s.index_of(2) is None and s.index_at_or_after(2) == 1
+    view = s.view
+    assert view.index_of(view.view[1].seq) == 1
+    assert view.index_of(2) is None and view.index_at_or_after(2) == 1
 
 
 # -- columns -----------------------------------------------------------------------------
