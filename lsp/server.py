@@ -27,8 +27,8 @@ from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from httptap import __version__
-from httptap.capture import procfs
 from httptap.engine.api import Capture, CaptureError, CaptureOptions
+from httptap.engine.processes import candidates, pid_exists
 from httptap.export.har import CREATOR, HAR_VERSION, exchange_to_har_entry
 from httptap.filter import Filter, FilterError, compile_filter
 from httptap.model import Exchange
@@ -40,7 +40,6 @@ from .diagnostics import diagnostics as _diagnostics
 from .documents import DocumentIndex, is_python, to_range
 from .history import History
 from .hovers import hover_markdown
-from .processes import candidates
 from .pump import RecordPump
 from .replay import capture_factory
 from .state import PROTOCOL_VERSION, CaptureState
@@ -142,7 +141,7 @@ class HttptapServer(LanguageServer):
         if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
             raise JsonRpcInvalidParams(f"attach: 'pid' must be a positive integer, got {pid!r}")
         flt = _compile(p.get("filter"))
-        if self._replay is None and not procfs.exists(pid):
+        if self._replay is None and not pid_exists(pid):
             raise JsonRpcInvalidParams(f"attach: no process with pid {pid}")
         loop = asyncio.get_running_loop()
         if self._attach_lock is None:

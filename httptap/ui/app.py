@@ -25,7 +25,8 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Footer
 
-from httptap.engine.api import Capture, ReplayCapture
+from httptap.engine.api import Capture
+from httptap.engine.replay import ReplayCapture
 from httptap.filter import Filter, FilterError, compile_filter
 from httptap.model import Exchange
 from httptap.records import Completed, Error, Lost, Pending, ProcessExit, Ready, Record, Stats
