@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from httptap.engine.publish import Publisher
     from httptap.engine.resolver import SocketResolver
     from httptap.engine.targets import Targets
-    from httptap.engine.tls_hooks import OpenSslHooks
+    from httptap.engine.tls_hooks import TlsHooks
     from httptap.streams import StreamTable
 
 
@@ -34,7 +34,7 @@ class Dispatcher:
         streams: StreamTable,
         publisher: Publisher,
         targets: Targets | None,
-        tls: OpenSslHooks | None,
+        tls: TlsHooks | None,
         resolver: SocketResolver,
     ) -> None:
         self._program = program

@@ -10,14 +10,14 @@ from httptap.capture.events import SockFlag
 
 if TYPE_CHECKING:
     from httptap.capture.loader import Program
-    from httptap.engine.tls_hooks import OpenSslHooks
+    from httptap.engine.tls_hooks import TlsHooks
 
 
 class Targets:
     """Which processes are traced (``alive``); ``trace``, ``fork``, ``exit`` keep the kernel's
     view (traced pids, socket allow-list, TLS probes) in step with them."""
 
-    def __init__(self, program: Program, tls: OpenSslHooks, notes: list[str]) -> None:
+    def __init__(self, program: Program, tls: TlsHooks, notes: list[str]) -> None:
         self._program = program
         self._tls = tls
         self._notes = notes

@@ -8,7 +8,7 @@ code. Each file is inspected once; a probe is scoped to the processes that use i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from httptap.capture import procfs, tls_libs
 
@@ -16,6 +16,16 @@ if TYPE_CHECKING:
     from httptap.capture.loader import Program
 
 FileId = tuple[int, int]  # (device, inode)
+
+
+class TlsHooks(Protocol):
+    """What the engine asks of a TLS hooker (OpenSSL here; a Go crypto/tls one beside it)."""
+
+    def scan(self, pid: int) -> None:
+        """Hook what ``pid`` uses (called when it is traced, and when it maps new code)."""
+
+    def forget(self, pid: int) -> None:
+        """``pid`` exited: drop what was hooked for it alone."""
 
 
 class OpenSslHooks:
