@@ -340,10 +340,9 @@ def rss():
         if line.startswith('VmRSS:'):
             return int(line.split()[1]) / 1024
 
-cap = InProcessCapture([1], CaptureOptions())
 class _P:
     def disable_socket(self, *a): pass
-cap._program = _P()
+cap = InProcessCapture.offline(CaptureOptions(), _P())
 state = CaptureState(History({history}))
 req = b'GET /items?id=1 HTTP/1.1\\r\\nHost: 127.0.0.1:8080\\r\\nUser-Agent: h2load\\r\\n\\r\\n'
 resp = (b'HTTP/1.1 200 OK\\r\\nServer: nginx\\r\\nContent-Type: text/plain\\r\\n'
@@ -363,7 +362,7 @@ while done < {total}:
                                  Dir.INGRESS, SockFlag.SERVER, 0, req)))
         raws.append(encode(Event(Kind.DATA, ts + 500, 1000 + c, 7, 7, 10 + c, len(resp), 0,
                                  Dir.EGRESS, SockFlag.SERVER, 0, resp)))
-    state.apply(cap._drain(raws))  # as the UI does with each batch
+    state.apply(cap.drain(raws))  # as the UI does with each batch
     done += batch
     if done % step == 0:
         marks.append((done, rss()))
@@ -381,10 +380,9 @@ import time
 from httptap.capture.events import Dir, Event, Kind, SockFlag, encode
 from httptap.engine.api import CaptureOptions
 from httptap.engine.inprocess import InProcessCapture
-cap = InProcessCapture([1], CaptureOptions())
 class _P:
     def disable_socket(self, *a): pass
-cap._program = _P()
+cap = InProcessCapture.offline(CaptureOptions(), _P())
 req = (b'GET / HTTP/1.1\\r\\nHost: 127.0.0.1:18080\\r\\nUser-Agent: h2load nghttp2/1.52.0\\r\\n'
        b'Accept: */*\\r\\n\\r\\n')
 resp = (b'HTTP/1.1 200 OK\\r\\nServer: nginx/1.22.1\\r\\nDate: Mon, 30 Nov 2026 01:55:50 GMT\\r\\n'
@@ -400,7 +398,7 @@ for i in range(400):
                              Dir.EGRESS, flags, 0, resp)))
 def go(n):
     for _ in range(n):
-        cap._drain(raws)
+        cap.drain(raws)
 go(5)
 t = time.process_time()
 go(100)

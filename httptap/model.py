@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 Headers = list[tuple[str, str]]
 
+#: bytes of each body kept by default (the true size is always counted); 0 keeps headers only
+DEFAULT_BODY_LIMIT = 64 * 1024
+
 
 class Role(str, enum.Enum):
     """Which side of the connection the traced process is."""

@@ -39,19 +39,26 @@ class Stats:
 
     events: int = 0
     bytes: int = 0
+    #: events the kernel could not deliver (ring buffer full)
     lost: int = 0
+    #: bytes in the events the kernel could not deliver
+    lost_bytes: int = 0
     connections: int = 0
     exchanges: int = 0
     pending: int = 0
     not_http: int = 0
     #: connections dropped from the table before they closed (too many open at once)
     evicted: int = 0
+    #: lost bytes by connection ("pid P fd F REMOTE"), the connections that lost the most;
+    #: a socket's loss is known at its next delivered event
     per_connection: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class Lost:
-    """The kernel could not deliver ``count`` events (ring buffer full)."""
+    """The kernel could not deliver ``count`` events (ring buffer full); ``pid``/``fd`` name
+    the connection that last reported lost bytes, else the one active last (drops are
+    counted per CPU: a socket's own loss is known only at its next delivered event)."""
 
     count: int
     pid: int | None = None

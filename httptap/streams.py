@@ -14,7 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from httptap.capture.events import TLS_GEN_BIT, Dir, Event, Kind, SockFlag, format_sockaddr
-from httptap.model import Body, Connection, Exchange, Proto, Request, Response, Role, Timings
+from httptap.model import (
+    DEFAULT_BODY_LIMIT,
+    Body,
+    Connection,
+    Exchange,
+    Proto,
+    Request,
+    Response,
+    Role,
+    Timings,
+)
 from httptap.protocols.base import (
     Direction,
     ExchangeDone,
@@ -28,6 +38,8 @@ from httptap.protocols.sniff import Sniff, plausible_h2_frames, sniff
 from httptap.records import Completed, Pending, Record
 
 Resolver = Callable[[int, int], tuple[str, str]]
+#: the process name of a pid
+CommLookup = Callable[[int], str]
 
 #: chunks looked at before a new connection is judged not to be HTTP
 _SNIFF_CHUNKS = 4
@@ -38,6 +50,8 @@ NOTE_MIDSTREAM = "joined mid-connection"
 NOTE_EVICTED = "connection dropped from the table before it closed"
 #: connections tracked at once; the least recently active one makes room for a new one
 MAX_CONNECTIONS = 16_384
+#: connections named in ``lost_by_connection`` at most; later ones count under "other"
+_MAX_LOSSY = 1024
 
 
 class _State(enum.Enum):
@@ -80,8 +94,9 @@ class StreamTable:
     def __init__(
         self,
         *,
-        body_limit: int = 64 * 1024,
+        body_limit: int = DEFAULT_BODY_LIMIT,
         resolve: Resolver | None = None,
+        comm: CommLookup | None = None,
         clock_offset_ns: int = 0,
         snapshot_pending: bool = True,
         max_connections: int = MAX_CONNECTIONS,
@@ -91,6 +106,7 @@ class StreamTable:
         self.body_limit = body_limit
         self._snapshot = snapshot_pending
         self._resolve = resolve
+        self._comm = comm
         self._offset = clock_offset_ns
         # least recently active first: a close the kernel could not deliver must not keep a
         # connection (and its parser) forever
@@ -100,6 +116,9 @@ class StreamTable:
         self._disabled: list[tuple[int, int, int]] = []
         self._next_id = 0
         self.stats = StreamStats()
+        #: bytes the kernel could not deliver (ring buffer full), by connection
+        self.lost_by_connection: dict[str, int] = {}
+        self._last_lossy: tuple[int, int] | None = None
 
     # -- input -----------------------------------------------------------------------------
 
@@ -119,6 +138,7 @@ class StreamTable:
             conn = self._conn(ev)
             if ev.lost:
                 st.lost_bytes += ev.lost
+                self._count_lost(conn, ev.lost)
             if conn.state is _State.OFF:
                 return []
             assert ev.direction is not None
@@ -188,7 +208,28 @@ class StreamTable:
     def open_connections(self) -> int:
         return len(self._conns)
 
+    def take_last_lossy(self) -> tuple[int, int] | None:
+        """(pid, fd) of the connection that last reported lost bytes since the last call."""
+        out, self._last_lossy = self._last_lossy, None
+        return out
+
+    def last_active(self) -> tuple[int, int] | None:
+        """(pid, fd) of the connection that saw an event last, if any is open."""
+        if not self._conns:
+            return None
+        conn = self._conns[next(reversed(self._conns))]
+        return conn.connection.pid, conn.fd
+
     # -- internals -------------------------------------------------------------------------
+
+    def _count_lost(self, conn: _Conn, nbytes: int) -> None:
+        c = conn.connection
+        label = f"pid {c.pid} fd {conn.fd}" + (f" {c.remote}" if c.remote else "")
+        lossy = self.lost_by_connection
+        if label not in lossy and len(lossy) >= _MAX_LOSSY:
+            label = "other"
+        lossy[label] = lossy.get(label, 0) + nbytes
+        self._last_lossy = (c.pid, conn.fd)
 
     def _conn(self, ev: Event) -> _Conn:
         conn = self._conns.get(ev.conn_key)
@@ -205,6 +246,8 @@ class StreamTable:
                                       tls=bool(ev.flags & SockFlag.TLS)),
                 midstream=bool(ev.flags & SockFlag.PREEXISTING),
             )
+            if self._comm is not None:
+                conn.connection.comm = self._comm(ev.pid)
             twin = self._conns.get((ev.pid, ev.gen ^ TLS_GEN_BIT)) if ev.gen & TLS_GEN_BIT else None
             if twin is not None:
                 # plaintext of a socket whose ciphertext we saw: same addresses and role

@@ -14,7 +14,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from httptap import argtypes
+from httptap import argtypes, options
 from httptap.engine.api import Capture, CaptureError, CaptureOptions
 
 from .errors import AttachError
@@ -27,6 +27,12 @@ _SHOW_ROWS = 50
 _CAPTURE_ONLY = (
     "filter", "duration", "count", "save", "force", "show_secrets", "background", "helper",
 )
+
+
+def _shared(option: options.Option, *short: str) -> Any:
+    """IPython's ``@argument`` for one of the shared options (``httptap.options``)."""
+    flags, kwargs = option.spec(*short)
+    return argument(*flags, **kwargs)
 
 
 def _open_capture(pids: Sequence[int], options: CaptureOptions, *, can_prompt: bool) -> Capture:
@@ -57,17 +63,11 @@ class HttptapMagics(Magics):
         "`list` (the captures), `show [PID]` (a snapshot table), `stop [PID]` (end captures; "
         "all without a PID)",
     )
-    @argument("--filter", "-f", default="", metavar="EXPR",
-              help="keep only exchanges matching EXPR, e.g. 'status>=400', "
-              "'host=api.example.com and latency>200ms' (see `httptap --help-filter`)")
-    @argument("--duration", "-d", type=argtypes.positive_float, metavar="SECONDS",
-              help="stop capturing after this many seconds")
-    @argument("--count", "-n", type=argtypes.positive_int, metavar="N",
-              help="stop capturing after N (matching) exchanges")
-    @argument("--body-limit", type=argtypes.size, default=64 * 1024, metavar="BYTES",
-              help="bytes of each body kept (default 64k; true sizes are always counted)")
-    @argument("--show-secrets", action="store_true",
-              help="do not mask Authorization, Cookie and similar values")
+    @_shared(options.FILTER)
+    @_shared(options.DURATION, "-d")
+    @_shared(options.COUNT, "-n")
+    @_shared(options.BODY_LIMIT)
+    @_shared(options.SHOW_SECRETS)
     @argument("--background", "-b", action="store_true",
               help="capture without the live table (terminal and Jupyter); "
               "`%%httptap show` prints a snapshot")

@@ -11,12 +11,12 @@ from pygls.uris import to_fs_path
 from pygls.workspace import Workspace
 
 from httptap import __version__
+from httptap.engine.processes import candidates
 from httptap.export.har import CREATOR, HAR_VERSION, exchange_to_har_entry
 
 from .config import Settings
 from .documents import DocumentIndex
 from .params import filter_param, int_param, params_of
-from .processes import candidates
 from .state import ServerState
 from .summaries import DETAIL_BODY_LIMIT, detail, summary
 

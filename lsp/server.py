@@ -27,9 +27,9 @@ from pygls.protocol.language_server import lsp_method
 from pygls.workspace import TextDocument
 
 from httptap import __version__
-from httptap.capture import procfs
 from httptap.engine.api import Capture, CaptureError, CaptureOptions
 from httptap.engine.bridge import RecordBridge
+from httptap.engine.processes import pid_exists
 from httptap.model import Exchange
 from httptap.records import Error, Record
 from httptap.store import History
@@ -106,7 +106,7 @@ class HttptapServer(PanelRequests, LanguageServer):
         if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
             raise JsonRpcInvalidParams(f"attach: 'pid' must be a positive integer, got {pid!r}")
         flt = filter_param(p.get("filter"))
-        if self._replay is None and not procfs.exists(pid):
+        if self._replay is None and not pid_exists(pid):
             raise JsonRpcInvalidParams(f"attach: no process with pid {pid}")
         loop = asyncio.get_running_loop()
         if self._attach_lock is None:

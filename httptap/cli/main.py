@@ -18,9 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
-from httptap import argtypes, contract
+from httptap import argtypes, contract, options
 from httptap.cli.lines import format_line, human_size
-from httptap.engine.api import Capture, CaptureError, CaptureOptions, ReplayCapture, open_capture
+from httptap.engine.api import Capture, CaptureError, CaptureOptions, open_capture
+from httptap.engine.replay import ReplayCapture
 from httptap.gctune import tune_gc
 from httptap.model import Exchange
 from httptap.records import Error, ProcessExit, Ready, Record
@@ -85,26 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--plain", action="store_true",
                      help="print one line per exchange even on a terminal (default there: "
                      "the full-screen UI)")
-    p.add_argument("--duration", type=argtypes.positive_float, metavar="SECONDS",
-                   help="stop after this many seconds")
-    p.add_argument("--count", type=argtypes.positive_int, metavar="N",
-                   help="stop after N exchanges")
-    p.add_argument("--body-limit", type=argtypes.size, default=64 * 1024, metavar="BYTES",
-                   help="bytes of each body kept and shown (default 64k; true sizes always kept)")
+    options.DURATION.add_to(p)
+    options.COUNT.add_to(p)
+    options.BODY_LIMIT.add_to(p)
     p.add_argument("--history", type=argtypes.positive_int, default=10_000, metavar="N",
                    help="exchanges the full-screen UI keeps; older ones are dropped and "
                    "counted (default 10000)")
-    p.add_argument("--ring-kib", type=argtypes.positive_int, default=8 * 1024, metavar="KIB",
-                   help="kernel ring buffer size in KiB (default 8192: ~1 s of 20k small "
-                   "exchanges/s, ~45 drain periods of 25 ms)")
-    p.add_argument("--filter", "-f", metavar="EXPR", default="",
-                   help="show only exchanges matching EXPR (see --help-filter)")
+    options.RING_KIB.add_to(p)
+    options.FILTER.add_to(p)
     p.add_argument("--help-filter", action="store_true", help="describe the filter language")
     p.add_argument("--save", metavar="FILE.har", help="also write the exchanges to a HAR file")
     p.add_argument("--force", action="store_true", help="overwrite an existing --save file")
     p.add_argument("--open", metavar="FILE", help="show a saved session (.har or .jsonl)")
-    p.add_argument("--show-secrets", action="store_true",
-                   help="do not mask Authorization, Cookie and similar values")
+    options.SHOW_SECRETS.add_to(p)
     p.add_argument("--helper", action="store_true",
                    help="capture through httptap-helper even when running as root")
     p.add_argument("--proto", action="append", default=[], metavar="FILE",

@@ -2,8 +2,9 @@
 
 ``open_capture(pids, options)`` returns a ``Capture``: a context manager with ``records()``,
 ``subscribe(callback)``, ``stats()`` and ``stop()``. ``InProcessCapture`` runs bcc in this
-process (root); ``HelperCapture`` reads the privileged helper's JSON lines; ``ReplayCapture``
-plays back a saved session. All yield the same records (``httptap.records``).
+process (root); ``HelperCapture`` reads the privileged helper's JSON lines;
+``httptap.engine.replay`` plays back (and follows) saved sessions. All yield the same records
+(``httptap.records``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from httptap.records import Completed, Error, Pending, Record, Stats
+from httptap.options import DEFAULT_BODY_LIMIT, DEFAULT_RING_KIB
+from httptap.records import Error, Record, Stats
 
 Subscriber = Callable[[list[Record]], None]
 
@@ -26,8 +28,8 @@ _END = object()
 class CaptureOptions:
     """What a capture is asked to do; the helper accepts exactly these."""
 
-    body_limit: int = 64 * 1024
-    ring_kib: int = 8 * 1024
+    body_limit: int = DEFAULT_BODY_LIMIT
+    ring_kib: int = DEFAULT_RING_KIB
     show_secrets: bool = False
     #: None: in-process when running as root, else through the helper.
     use_helper: bool | None = None
@@ -143,6 +145,18 @@ class Capture:
     def _run(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _stopping(self) -> bool:
+        """True once the capture was asked to stop: the producer's loop condition."""
+        return self._stop.is_set()
+
+    def _pause(self, seconds: float | None) -> bool:
+        """Sleep up to ``seconds``, woken early by a stop request; True if stopping."""
+        return self._stop.wait(seconds)
+
+    def _backlog(self) -> int:
+        """Records emitted and not yet taken by ``records()``: how far the consumer lags."""
+        return len(self._queue)
+
     def _emit(self, batch: Iterable[Record]) -> None:
         batch = list(batch)
         if not batch:
@@ -177,26 +191,6 @@ class Capture:
                 self._ready.notify_all()
 
 
-class ReplayCapture(Capture):
-    """Plays back exchanges loaded from a file (``--open``): no root, no kernel."""
-
-    def __init__(self, exchanges: Iterable[object]) -> None:
-        super().__init__()
-        self._exchanges = list(exchanges)
-
-    def _run(self) -> None:
-        from httptap.model import Exchange
-
-        batch: list[Record] = []
-        n = 0
-        for ex in self._exchanges:
-            assert isinstance(ex, Exchange)
-            n += 1
-            batch.append(Completed(ex) if ex.complete else Pending(ex))
-        self._emit(batch)
-        self._emit([Stats(exchanges=n)])
-
-
 def open_capture(pids: Sequence[int], options: CaptureOptions | None = None) -> Capture:
     """Attach to ``pids`` and return a started Capture; raises CaptureError when it cannot.
 
@@ -217,3 +211,13 @@ def open_capture(pids: Sequence[int], options: CaptureOptions | None = None) -> 
         cap = InProcessCapture(list(pids), options)
     cap.attach()  # type: ignore[attr-defined]
     return cap.start()
+
+
+def __getattr__(name: str) -> object:
+    # ReplayCapture lived here before httptap.engine.replay; branches of the same round
+    # may still import it from here
+    if name == "ReplayCapture":
+        from httptap.engine.replay import ReplayCapture
+
+        return ReplayCapture
+    raise AttributeError(name)

@@ -15,34 +15,21 @@ import sys
 import threading
 from collections.abc import Callable
 
+from httptap import options
+from httptap.argtypes import bounded_int
 from httptap.engine.api import CaptureError, CaptureOptions
 from httptap.engine.protocol import to_json
 from httptap.gctune import tune_gc
 from httptap.records import Error
 
-_MAX_BODY_LIMIT = 16 * 1024 * 1024
 _MAX_PID = 2**22  # the kernel's PID_MAX_LIMIT
 _MAX_PIDS = 64
 _EXIT_GRACE: float | None = 0.5  # seconds between stdin closing and the helper's exit
-_MAX_RING_KIB = 256 * 1024
 
 
 _DIGITS = re.compile(r"[0-9]{1,10}")
 #: environment variables that would make bcc read caller-chosen files (headers, symbols)
 _UNTRUSTED_ENV = ("BCC_",)
-
-
-def _positive(limit: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        # ASCII digits only: int() would also take " 7", "+7", "7_0" and other scripts' digits
-        if not _DIGITS.fullmatch(text):
-            raise argparse.ArgumentTypeError(f"must be a number between 1 and {limit}")
-        value = int(text)
-        if not 0 < value <= limit:
-            raise argparse.ArgumentTypeError(f"must be between 1 and {limit}")
-        return value
-
-    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,10 +39,11 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example: sudo httptap-helper --pid 1234 --body-limit 65536",
         allow_abbrev=False,  # only the exact option names a sudoers rule may list
     )
-    p.add_argument("--pid", type=_positive(_MAX_PID), action="append", required=True)
-    p.add_argument("--body-limit", type=_positive(_MAX_BODY_LIMIT), default=64 * 1024)
-    p.add_argument("--ring-kib", type=_positive(_MAX_RING_KIB), default=8 * 1024)
-    p.add_argument("--show-secrets", action="store_true")
+    p.add_argument("--pid", type=bounded_int(1, _MAX_PID), action="append", required=True)
+    # the shared options, with strict types: digits only, bounded (0: headers only)
+    options.BODY_LIMIT.add_to(p, type=bounded_int(0, options.MAX_BODY_LIMIT))
+    options.RING_KIB.add_to(p, type=bounded_int(1, options.MAX_RING_KIB))
+    options.SHOW_SECRETS.add_to(p)
     return p
 
 

@@ -25,6 +25,7 @@ def to_json(rec: Record) -> str:
     elif isinstance(rec, Stats):
         d = {
             "type": "stats", "events": rec.events, "bytes": rec.bytes, "lost": rec.lost,
+            "lost_bytes": rec.lost_bytes,
             "connections": rec.connections, "exchanges": rec.exchanges,
             "pending": rec.pending, "not_http": rec.not_http, "evicted": rec.evicted,
             "per_connection": rec.per_connection,
@@ -56,6 +57,7 @@ def from_json(line: str) -> Record:
     if kind == "stats":
         return Stats(
             events=d["events"], bytes=d["bytes"], lost=d["lost"],
+            lost_bytes=d.get("lost_bytes", 0),
             connections=d["connections"], exchanges=d["exchanges"],
             pending=d.get("pending", 0), not_http=d.get("not_http", 0),
             evicted=d.get("evicted", 0),

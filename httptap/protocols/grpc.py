@@ -11,7 +11,7 @@ from __future__ import annotations
 import urllib.parse
 import zlib
 
-from httptap.model import GrpcCall, GrpcMessage, Headers, find_header
+from httptap.model import DEFAULT_BODY_LIMIT, GrpcCall, GrpcMessage, Headers, find_header
 
 #: Messages kept per direction of one call; later ones are counted, not kept.
 MAX_MESSAGES = 10_000
@@ -114,7 +114,7 @@ class GrpcFramer:
         self,
         *,
         encoding: str | None = None,
-        limit: int = 65536,
+        limit: int = DEFAULT_BODY_LIMIT,
         max_messages: int = MAX_MESSAGES,
         max_bytes: int = MAX_BYTES,
     ) -> None:

@@ -47,7 +47,7 @@ from http import HTTPStatus
 
 from httptools import HttpParserError, HttpParserUpgrade, HttpRequestParser, HttpResponseParser
 
-from httptap.model import Body, Connection, Exchange, Request, Response, Timings
+from httptap.model import DEFAULT_BODY_LIMIT, Body, Connection, Exchange, Request, Response, Timings
 from httptap.protocols import _http1_h11
 from httptap.protocols._http1_h11 import SPECIAL_LENS, HeadFields
 from httptap.protocols.base import (
@@ -150,7 +150,11 @@ class Http1Parser:
     """Passive HTTP/1.0 and HTTP/1.1 parser for one connection (both directions)."""
 
     def __init__(
-        self, connection: Connection, *, body_limit: int = 65536, midstream: bool = False
+        self,
+        connection: Connection,
+        *,
+        body_limit: int = DEFAULT_BODY_LIMIT,
+        midstream: bool = False,
     ) -> None:
         self._conn = connection
         self._limit = body_limit

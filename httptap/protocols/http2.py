@@ -10,7 +10,16 @@ placeholders, notes every loss on the exchanges it concerns, and never raises.
 
 from __future__ import annotations
 
-from httptap.model import Connection, Exchange, GrpcCall, Headers, Request, Response, find_header
+from httptap.model import (
+    DEFAULT_BODY_LIMIT,
+    Connection,
+    Exchange,
+    GrpcCall,
+    Headers,
+    Request,
+    Response,
+    find_header,
+)
 from httptap.protocols.base import (
     Direction,
     ExchangeDone,
@@ -232,7 +241,7 @@ class Http2Parser:
         self,
         connection: Connection,
         *,
-        body_limit: int = 65536,
+        body_limit: int = DEFAULT_BODY_LIMIT,
         midstream: bool = False,
         upgraded: bool = False,
         upgrade_request: Request | None = None,

@@ -25,8 +25,9 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Footer
 
-from httptap.engine.api import Capture, ReplayCapture
+from httptap.engine.api import Capture
 from httptap.engine.bridge import RecordBridge
+from httptap.engine.replay import ReplayCapture
 from httptap.filter import Filter, FilterError, compile_filter
 from httptap.model import Exchange
 from httptap.records import Error, ProcessExit, Ready, Record, Stats

@@ -71,6 +71,25 @@ def test_stops_cleanly_and_detaches(how, http_server, prog, tmp_path):
     assert "s3cret" not in har.read_text()
 
 
+def test_body_limit_zero_keeps_headers_and_true_sizes(http_server, prog):
+    client = prog("client.py", str(http_server), "2", "/size/9")
+    client.expect("ready")
+    cli = _start(["--pid", str(client.pid), "--jsonl", "--count", "2", "--body-limit", "0"])
+    _wait_attached(cli)
+    client.go()
+    out, err = cli.communicate(timeout=30)
+    assert cli.returncode == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [d["status"] for d in lines] == [200, 200]
+    for d in lines:
+        resp = d["response"]
+        assert resp["body"] == "" and resp["body_size"] == 9 and resp["body_truncated"] is True
+        assert ["Content-Length", "9"] in resp["headers"] or any(
+            k.lower() == "content-length" and v == "9" for k, v in resp["headers"])
+        req = d["request"]  # a GET: nothing to cut, so not truncated
+        assert req["body_size"] == 0 and req["body_truncated"] is False
+
+
 def test_sigkill_leaves_nothing(http_server, prog):
     client = prog("client.py", str(http_server), "1", "/size/1")
     client.expect("ready")

@@ -11,6 +11,8 @@ def test_outbound_500_keepalive_requests_in_order(http_server, prog, attach):
     client = prog("client.py", str(http_server), "500", "/size/100")
     client.expect("ready")
     cap = attach(client.pid)
+    with open(f"/proc/{client.pid}/comm") as fh:
+        comm = fh.read().strip()
     client.go()
     client.expect("done", timeout=60)
     got = cap.wait_for(500, timeout=30)
@@ -23,6 +25,7 @@ def test_outbound_500_keepalive_requests_in_order(http_server, prog, attach):
         assert e.response.body.data == b"x" * 100
         assert e.connection.role is Role.CLIENT
         assert e.connection.pid == client.pid
+        assert e.connection.comm == comm  # the process name, from /proc
         assert e.connection.remote == f"127.0.0.1:{http_server}"
         assert e.duration_ms is not None and e.duration_ms > 0
         assert e.ttfb_ms is not None and 0 < e.ttfb_ms <= e.duration_ms

@@ -120,3 +120,32 @@ def test_history_bounds_the_full_screen_ui(tmp_path, monkeypatch):
     env, _, err = _env()
     assert main(["--open", _session(tmp_path), "--history", "0"], env) == 2
     assert "--history" in err.getvalue()
+
+
+def _refusing_env(seen: list) -> Environment:
+    from httptap.engine.api import CaptureError
+
+    def open_capture(pids, options):
+        seen.append(options)
+        raise CaptureError("stop here", "")
+
+    env, _, _ = _env()
+    env.open_capture = open_capture
+    return env
+
+
+def test_body_limit_zero_is_headers_only_not_a_usage_error():
+    seen: list = []
+    assert main(["--pid", "1", "--body-limit", "0"], _refusing_env(seen)) == 1  # not 2
+    assert seen[-1].body_limit == 0
+
+
+def test_shared_option_defaults_reach_the_engine():
+    from httptap.options import DEFAULT_BODY_LIMIT, DEFAULT_RING_KIB
+
+    seen: list = []
+    main(["--pid", "1"], _refusing_env(seen))
+    assert (seen[-1].body_limit, seen[-1].ring_kib) == (DEFAULT_BODY_LIMIT, DEFAULT_RING_KIB)
+    env, _, err = _env()
+    assert main(["--pid", "1", "--body-limit", "-1"], env) == 2
+    assert "--body-limit" in err.getvalue()

@@ -13,6 +13,7 @@ import pytest
 
 from httptap.engine import helper_client, helper_main
 from httptap.engine.api import Capture
+from httptap.options import DEFAULT_BODY_LIMIT, DEFAULT_RING_KIB
 
 GOOD = ["--pid", "1"]
 
@@ -21,7 +22,8 @@ GOOD = ["--pid", "1"]
     [],                                         # no pid
     ["--pid", "0"], ["--pid", "-1"], ["--pid", "4194305"], ["--pid", "abc"],
     ["--pid", " 5"], ["--pid", "+5"], ["--pid", "5_0"], ["--pid", "٣"], ["--pid", "1" * 40],
-    [*GOOD, "--body-limit", "0"], [*GOOD, "--body-limit", str(16 * 1024 * 1024 + 1)],
+    [*GOOD, "--body-limit", "-1"], [*GOOD, "--body-limit", "1k"],
+    [*GOOD, "--body-limit", str(16 * 1024 * 1024 + 1)],
     [*GOOD, "--ring-kib", "0"], [*GOOD, "--ring-kib", str(2**40)],
     [*GOOD, "--body", "10"],                    # abbreviations are refused
     [*GOOD, "--save", "/etc/passwd"], [*GOOD, "/tmp/x.har"], [*GOOD, "--filter", "x"],
@@ -41,6 +43,16 @@ def test_schema_accepts_exactly_its_options() -> None:
                           "show_secrets": True}
 
 
+def test_body_limit_zero_means_headers_only() -> None:
+    args = helper_main._parser().parse_args([*GOOD, "--body-limit", "0"])
+    assert args.body_limit == 0
+
+
+def test_defaults_are_the_shared_options() -> None:
+    args = helper_main._parser().parse_args(GOOD)
+    assert (args.body_limit, args.ring_kib) == (DEFAULT_BODY_LIMIT, DEFAULT_RING_KIB)
+
+
 class _FakeCapture(Capture):
     """Attaches at once, runs until asked to stop; records what it was given."""
 
@@ -55,7 +67,7 @@ class _FakeCapture(Capture):
         pass
 
     def _run(self) -> None:
-        self._stop.wait()
+        self._pause(None)
 
 
 class _Stdin:

@@ -18,7 +18,8 @@ from httptap.ipython_ext.live import LiveView
 from httptap.ipython_ext.table import build_table, render_text, status_style
 from rich.console import Console
 
-from httptap.engine.api import CaptureError, CaptureOptions, ReplayCapture
+from httptap.engine.api import CaptureError, CaptureOptions
+from httptap.engine.replay import ReplayCapture
 from httptap.filter import FilterError, compile_filter
 from httptap.records import ProcessExit
 

@@ -20,6 +20,7 @@ from IPython.core.error import UsageError
 from IPython.testing.globalipapp import start_ipython
 
 from httptap.engine.api import CaptureError
+from httptap.options import DEFAULT_BODY_LIMIT
 
 from .test_ipython_fakes import Opener, completed, pending, wait_until
 
@@ -112,6 +113,16 @@ def test_options_reach_the_engine(ip: Any, opener: Opener) -> None:
     assert cap.pids == [11, 12]
     assert opener.options[-1].body_limit == 1024
     assert opener.options[-1].show_secrets is True
+
+
+def test_body_limit_zero_keeps_headers_only(ip: Any, opener: Opener) -> None:
+    ip.run_line_magic("httptap", "11 --background --body-limit 0")
+    assert opener.options[-1].body_limit == 0
+
+
+def test_body_limit_default_is_the_shared_one(ip: Any, opener: Opener) -> None:
+    ip.run_line_magic("httptap", "11 --background")
+    assert opener.options[-1].body_limit == DEFAULT_BODY_LIMIT
 
 
 def test_attach_failure_is_a_clean_error(

@@ -161,3 +161,36 @@ def test_oldest_connection_makes_room_and_its_request_is_reported():
     # the survivors still parse
     out = run(t, [ev(direction=Dir.INGRESS, data=RESP, gen=3)])
     assert [r.exchange.status for r in out if isinstance(r, Completed)] == [200]
+
+
+def test_body_limit_zero_keeps_headers_and_true_sizes():
+    t = StreamTable(body_limit=0)
+    post = b"POST /a HTTP/1.1\r\nHost: example\r\nContent-Length: 3\r\n\r\nabc"
+    empty = b"HTTP/1.1 204 No Content\r\n\r\n"
+    out = run(t, [ev(data=post), ev(direction=Dir.INGRESS, data=RESP, ts=2000),
+                  ev(data=REQ, ts=3000), ev(direction=Dir.INGRESS, data=empty, ts=4000)])
+    first, second = [r.exchange for r in out if isinstance(r, Completed)]
+    assert (first.request.body.data, first.request.body.size) == (b"", 3)
+    assert (first.response.body.data, first.response.body.size) == (b"", 5)
+    assert first.request.body.truncated and first.response.body.truncated
+    # nothing was cut from an empty body
+    assert second.response.body.size == 0 and not second.response.body.truncated
+    assert not second.request.body.truncated
+
+
+def test_process_name_is_on_the_connection():
+    t = StreamTable(comm=lambda pid: f"proc{pid}")
+    out = run(t, [ev(data=REQ), ev(direction=Dir.INGRESS, data=RESP)])
+    assert out[-1].exchange.connection.comm == f"proc{PID}"
+
+
+def test_lost_bytes_are_counted_per_connection():
+    t = StreamTable()
+    assert t.last_active() is None and t.take_last_lossy() is None
+    run(t, [ev(data=REQ, fd=5, gen=1), ev(data=REQ, fd=6, gen=2, lost=100),
+            ev(data=REQ, fd=6, gen=2, lost=20), ev(data=REQ, fd=5, gen=1)])
+    assert t.stats.lost_bytes == 120
+    assert t.lost_by_connection == {f"pid {PID} fd 6": 120}
+    assert t.take_last_lossy() == (PID, 6)
+    assert t.take_last_lossy() is None  # taken
+    assert t.last_active() == (PID, 5)

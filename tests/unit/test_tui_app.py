@@ -16,7 +16,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from httptap.engine.api import Capture, ReplayCapture
+from httptap.engine.api import Capture
+from httptap.engine.replay import ReplayCapture
 from httptap.export.har import HarWriter
 from httptap.export.session import load_session
 from httptap.model import (

@@ -1,4 +1,5 @@
-"""Candidate processes for ``httptap/processes``: those that run the workspace's code."""
+"""What front ends may know about processes, read from /proc through the engine: whether a
+PID exists, and the candidates of an attach picker (those that run a workspace's code)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from typing import Any
 from httptap.capture import procfs
 
 _LIMIT = 200
+
+
+def pid_exists(pid: int) -> bool:
+    """Whether a process (or thread) with this id exists."""
+    return procfs.exists(pid)
 
 
 def candidates(folders: Sequence[str], *, everything: bool = False) -> list[dict[str, Any]]:

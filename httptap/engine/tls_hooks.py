@@ -1,0 +1,97 @@
+"""TLS-library hooking: which OpenSSL files are hooked, for which traced processes.
+
+uprobes sit on a file (inode), not on a process: the system's libssl files are hooked at
+attach (so a later ``import ssl`` is covered with no race), and each traced process's own
+mappings (private copies, static executables) are scanned when it is traced or maps new
+code. Each file is inspected once; a probe is scoped to the processes that use it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from httptap.capture import procfs, tls_libs
+
+if TYPE_CHECKING:
+    from httptap.capture.loader import Program
+
+FileId = tuple[int, int]  # (device, inode)
+
+
+class TlsHooks(Protocol):
+    """What the engine asks of a TLS hooker (OpenSSL here; a Go crypto/tls one beside it)."""
+
+    def scan(self, pid: int) -> None:
+        """Hook what ``pid`` uses (called when it is traced, and when it maps new code)."""
+
+    def forget(self, pid: int) -> None:
+        """``pid`` exited: drop what was hooked for it alone."""
+
+
+class OpenSslHooks:
+    """OpenSSL's SSL_read/SSL_write (and _ex) hooked in every libssl a traced process uses.
+
+    ``scan(pid)`` when a process is traced or maps code, ``forget(pid)`` when it exits;
+    ``notes`` collects what cannot be seen (a Go binary's TLS), said once with readiness.
+    """
+
+    def __init__(self, program: Program, notes: list[str]) -> None:
+        self._program = program
+        self._notes = notes
+        self._system: list[str] = []
+        self._hooked: dict[FileId, tls_libs.TlsLibrary] = {}
+        self._inspected: dict[FileId, tls_libs.TlsLibrary | None] = {}
+        self._scoped: dict[int, set[FileId]] = {}  # pid -> files hooked for it
+        self._go_noted: set[FileId] = set()
+
+    def find_system(self) -> None:
+        """Look up the system's libssl files (from the loader cache), hooked per process."""
+        self._system = tls_libs.system_libssl()
+
+    @property
+    def libraries(self) -> list[tls_libs.TlsLibrary]:
+        """The libraries hooked so far."""
+        return list(self._hooked.values())
+
+    def scan(self, pid: int) -> None:
+        """Hook, for ``pid``, the system libssl (even if not loaded yet) and every OpenSSL
+        the process maps (private copies, static executables)."""
+        exe = tls_libs.file_id(f"/proc/{pid}/exe")
+        if exe is not None and exe not in self._go_noted and tls_libs.is_go_binary(
+            f"/proc/{pid}/exe"
+        ):
+            self._go_noted.add(exe)  # never hooked: uretprobes corrupt Go stacks
+            self._note(
+                f"PID {pid} ({procfs.comm(pid)}) is a Go binary: its crypto/tls traffic is not "
+                "decrypted (no uprobes on Go); its plaintext HTTP is captured"
+            )
+        for path in [*self._system, *tls_libs.mapped_executables(pid)]:
+            self._hook(path, pid)
+
+    def forget(self, pid: int) -> None:
+        """``pid`` exited: its probe scopes go."""
+        self._program.release_tls(pid)
+        self._scoped.pop(pid, None)
+
+    def _hook(self, path: str, pid: int) -> None:
+        fid = tls_libs.file_id(path)
+        scoped = self._scoped.setdefault(pid, set())
+        if fid is None or fid in scoped:
+            return
+        scoped.add(fid)
+        if fid in self._inspected:
+            lib = self._inspected[fid]
+        else:
+            lib = self._inspected[fid] = tls_libs.inspect(path, version=False)
+            if lib is not None and lib.go:
+                self._note(f"{path}: a Go binary, TLS not hooked (no uretprobes on Go)")
+        if lib is None or lib.go:
+            return
+        if self._program.attach_tls(path, lib.symbols, pid):
+            self._hooked[fid] = lib
+        for note in self._program.tls_notes:
+            self._note(note)
+
+    def _note(self, note: str) -> None:
+        if note not in self._notes:
+            self._notes.append(note)
