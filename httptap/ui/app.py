@@ -28,9 +28,10 @@ from textual.widgets import Footer
 from httptap.engine.api import Capture, ReplayCapture
 from httptap.filter import Filter, FilterError, compile_filter
 from httptap.model import Exchange
+from httptap.present.body import decode_response
 from httptap.records import Completed, Error, Lost, Pending, ProcessExit, Ready, Record, Stats
 from httptap.ui.curl import curl_command, needs_body_file
-from httptap.ui.detail import DetailScreen, decode_response
+from httptap.ui.detail import DetailScreen
 from httptap.ui.exchange_list import ColumnHeader, ExchangeList
 from httptap.ui.feed import RecordFeed
 from httptap.ui.filter_bar import FilterBar
@@ -41,7 +42,7 @@ from httptap.ui.status_bar import Status, StatusBar
 from httptap.ui.store import ExchangeStore
 
 if TYPE_CHECKING:
-    from httptap.protocols.proto_schema import ProtoSchemas
+    from httptap.content.proto_schema import ProtoSchemas
 
 #: Screen updates per second at most while records stream in.
 FLUSH_HZ = 20
