@@ -1,7 +1,9 @@
 """Content-Encoding undone: gzip, deflate (zlib-wrapped or raw), br, zstd, stacked.
 
-Every decoder is bounded: it stops after ``limit + 1`` bytes of output however small the
-input (a 64 KiB gzip inflates to 64 MiB: the decompression-bomb guard). br needs the
+Every decoder is bounded: it stops at ``limit`` bytes of output however small the input
+(a 64 KiB gzip inflates to 64 MiB: the decompression-bomb guard; br is bounded while it
+decodes only by brotli >= 1.1, older bindings are fed in small pieces and checked after
+each). br needs the
 ``brotli`` or ``brotlicffi`` package, zstd ``zstandard`` (or Python 3.14's
 ``compression.zstd``); a missing one is reported, never raised. What happened at each
 coding is returned as ``Step``s so every user (display, HAR) judges the outcome itself.
@@ -88,39 +90,50 @@ def undo_content_encoding(data: bytes, header: str | None, *, limit: int) -> Dec
             break
         before = len(out.data)
         try:
-            decoded, complete = decoder(out.data, limit)
+            decoded, outcome = decoder(out.data, limit)
         except MissingCodec as exc:
             out.steps.append(Step(coding, Outcome.MISSING, before, detail=str(exc)))
             break
         except Exception as exc:  # any corrupt stream: the caller keeps the encoded bytes
             out.steps.append(Step(coding, Outcome.FAILED, before, detail=str(exc)))
             break
-        if len(decoded) > limit:
-            out.data = decoded[:limit]
-            out.steps.append(Step(coding, Outcome.CAPPED, before, limit))
-            break
         out.data = decoded
-        outcome = Outcome.DECODED if complete else Outcome.INCOMPLETE
+        out.steps.append(Step(coding, outcome, before, len(decoded)))
+        if outcome is Outcome.CAPPED:
+            break
         # An incomplete stream (a body cut at capture) still goes on to the next coding:
         # the prefix of a stacked encoding often decodes too.
-        out.steps.append(Step(coding, outcome, before, len(decoded)))
     return out
 
 
-# -- the decoders: (data, limit) -> (at most limit + 1 bytes of output, stream complete) -----
+# -- the decoders: (data, limit) -> (at most limit bytes of output, outcome) ---------------
+# Output is built from pieces joined once, trimmed to ``limit`` before the join: at most
+# about twice ``limit`` is ever held (the HAR export's bound, tests/fuzz/test_memory_bounds).
+
+_Decoded = tuple[bytes, Outcome]
 
 
-def _zlib(wbits: int) -> Callable[[bytes, int], tuple[bytes, bool]]:
-    def decode(data: bytes, limit: int) -> tuple[bytes, bool]:
+def _joined(pieces: list[bytes], limit: int, finished: bool) -> _Decoded:
+    total = sum(map(len, pieces))
+    if total > limit:
+        pieces[-1] = pieces[-1][: len(pieces[-1]) - (total - limit)]
+        return b"".join(pieces), Outcome.CAPPED
+    return b"".join(pieces), Outcome.DECODED if finished else Outcome.INCOMPLETE
+
+
+def _zlib(wbits: int) -> Callable[[bytes, int], _Decoded]:
+    def decode(data: bytes, limit: int) -> _Decoded:
         d = zlib.decompressobj(wbits)
         # max_length bounds the output however small the input: the bomb guard.
-        out = d.decompress(data, limit + 1)
-        return out, d.eof
+        out = d.decompress(data, limit)
+        if len(out) == limit and not d.eof and d.decompress(d.unconsumed_tail, 1):
+            return out, Outcome.CAPPED
+        return out, Outcome.DECODED if d.eof else Outcome.INCOMPLETE
 
     return decode
 
 
-def _deflate(data: bytes, limit: int) -> tuple[bytes, bool]:
+def _deflate(data: bytes, limit: int) -> _Decoded:
     # RFC 9110 deflate is zlib-wrapped, but some servers send raw deflate.
     try:
         return _zlib(zlib.MAX_WBITS)(data, limit)
@@ -135,46 +148,71 @@ def _import_first(*names: str) -> Any:
     return None
 
 
-def _brotli(data: bytes, limit: int) -> tuple[bytes, bool]:
+_PIECE = 1 << 20  # output asked for per call, so the pieces overshoot the limit by little
+
+
+def _brotli(data: bytes, limit: int) -> _Decoded:
     mod = _import_first("brotli", "brotlicffi")
     if mod is None:
         raise MissingCodec("needs the 'brotli' package (pip install brotli)")
     d = mod.Decompressor()
-    out = bytearray()
-    # Small input steps keep each step's output bounded (one meta-block at most).
-    for i in range(0, len(data), 256):
-        out += d.process(data[i : i + 256])
-        if len(out) > limit:
-            return bytes(out), False
+    try:
+        # brotli >= 1.1 bounds the output of one call: a few bytes can hold many 16 MiB
+        # meta-blocks, so no input piece size bounds it.
+        pieces = [d.process(data, output_buffer_limit=min(_PIECE, limit + 1))]
+    except TypeError:  # an older binding without the bound: small pieces, checked after each
+        return _brotli_pieces(d, data, limit)
+    total = len(pieces[0])
+    # Output held back by the bound comes with empty input; none at all: the input is spent.
+    while total <= limit and not d.is_finished():
+        piece = d.process(b"", output_buffer_limit=min(_PIECE, limit + 1 - total))
+        if not piece:
+            break
+        pieces.append(piece)
+        total += len(piece)
+    return _joined(pieces, limit, d.is_finished())
+
+
+def _brotli_pieces(d: Any, data: bytes, limit: int) -> _Decoded:
+    pieces, total = [], 0
+    for i in range(0, len(data), 64):
+        pieces.append(d.process(data[i : i + 64]))
+        total += len(pieces[-1])
+        if total > limit:
+            break
     finished = getattr(d, "is_finished", None)
-    return bytes(out), bool(finished()) if finished is not None else True
+    return _joined(pieces, limit, bool(finished()) if finished is not None else True)
 
 
-def _zstd(data: bytes, limit: int) -> tuple[bytes, bool]:
+def _zstd(data: bytes, limit: int) -> _Decoded:
     mod = _import_first("compression.zstd")  # Python 3.14+
     if mod is not None:
         d = mod.ZstdDecompressor()
         out = d.decompress(data, max_length=limit + 1)
-        return out, d.eof
+        return _joined([out], limit, d.eof)
     mod = _import_first("zstandard")
     if mod is None:
         raise MissingCodec("needs the 'zstandard' package (pip install zstandard)")
-    # zstandard's decompressobj takes no output bound, so it gets the input in pieces no
-    # larger than the room left could take: a zstd block yields at most 128 KiB from 4
-    # bytes (an RLE block), so a piece of n bytes yields at most n << 15.
-    d = mod.ZstdDecompressor().decompressobj()
-    out = bytearray()
-    pos = 0
-    while pos < len(data) and len(out) <= limit and not d.eof:
-        step = max(16, (limit - len(out)) >> 15)
-        out += d.decompress(data[pos : pos + step])
-        pos += step
-    # eof: the frame ended (a stream reader would say b"" at a cut frame, not an error)
-    return bytes(out), d.eof
+    # zstandard's decompressobj takes no output bound and its stream reader says b"" at a
+    # frame cut short: the reader measures the output (bounded), then, only when it fits,
+    # decompressobj decodes the same input again, bounded by that measure, and tells eof.
+    reader = mod.ZstdDecompressor().stream_reader(data)
+    pieces, total = [], 0
+    while total <= limit:
+        piece = reader.read(_PIECE)
+        if not piece:
+            break
+        pieces.append(piece)
+        total += len(piece)
+    if total > limit:
+        return _joined(pieces, limit, False)
+    pieces.clear()
+    z = mod.ZstdDecompressor().decompressobj()
+    return z.decompress(data), Outcome.DECODED if z.eof else Outcome.INCOMPLETE
 
 
 #: Decoder of each content-coding name.
-DECODERS: dict[str, Callable[[bytes, int], tuple[bytes, bool]]] = {
+DECODERS: dict[str, Callable[[bytes, int], _Decoded]] = {
     "gzip": _zlib(16 + zlib.MAX_WBITS),
     "x-gzip": _zlib(16 + zlib.MAX_WBITS),
     "deflate": _deflate,

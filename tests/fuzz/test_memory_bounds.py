@@ -230,6 +230,26 @@ def test_gzip_bomb_har_export_keeps_encoded_bytes() -> None:
     assert len(entry["response"]["content"].get("text", "")) < 2 * len(BOMB)
 
 
+@pytest.mark.parametrize("coding", ["zstd", "br"])
+def test_zstd_and_br_bombs_are_bounded_in_display_and_har(coding: str) -> None:
+    """The codecs HAR export now shares with the display: bounded for every coding."""
+    tried(f"bound-{coding}-bomb")
+    if coding == "zstd":
+        bomb = pytest.importorskip("zstandard").ZstdCompressor(level=19).compress(
+            b"\0" * (256 * MiB))
+    else:
+        bomb = pytest.importorskip("brotli").compress(b"\0" * (256 * MiB), quality=5)
+    headers = [("Content-Type", "text/plain"), ("Content-Encoding", coding)]
+    with peak_below(4 * DISPLAY_LIMIT):
+        out = decode_body(Body(bomb, len(bomb)), headers)
+    assert any("bomb" in n for n in out.notes)
+    ex = Exchange(request=Request(method="GET", path="/"),
+                  response=Response(status=200, headers=headers, body=Body(bomb, len(bomb))))
+    with peak_below(2 * MAX_DECODED + 8 * MiB):
+        entry = exchange_to_har_entry(ex)
+    assert len(entry["response"]["content"].get("text", "")) < 2 * len(bomb) + 64
+
+
 # -- connections -----------------------------------------------------------------------------
 
 _REQ = b"GET /a HTTP/1.1\r\nHost: example\r\n\r\n"

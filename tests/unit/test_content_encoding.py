@@ -105,3 +105,12 @@ def test_brotlicffi_is_used_when_brotli_is_not(monkeypatch) -> None:
                         else None)
     out = undo_content_encoding(brotli.compress(TEXT), "br", limit=1 << 20)
     assert out.data == TEXT
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "zstd"])
+def test_a_body_exactly_at_the_limit_is_whole_and_one_byte_over_is_capped(coding: str) -> None:
+    data = ENCODERS[coding](TEXT)
+    whole = undo_content_encoding(data, coding, limit=len(TEXT))
+    assert (whole.data, whole.complete) == (TEXT, True)
+    cut = undo_content_encoding(data, coding, limit=len(TEXT) - 1)
+    assert cut.data == TEXT[:-1] and cut.steps[0].outcome is Outcome.CAPPED
