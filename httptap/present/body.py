@@ -37,10 +37,7 @@ def decode_body(
     """
     notes: list[str] = []
     if body.truncated:
-        notes.append(
-            f"body truncated at capture: {human_size(len(body.data))} kept "
-            f"of {human_size(body.size)}"
-        )
+        notes.append(f"body truncated at capture: {kept_of(body)}")
     mime, charset = content_type(headers)
     if grpc_messages is not None and mime.startswith("application/grpc"):
         out = grpc_text(grpc_messages, limit, grpc_decoder)
@@ -73,6 +70,11 @@ def decode_response(ex: Exchange, schemas: ProtoSchemas | None = None) -> Decode
     return decode_body(ex.response.body, ex.response.headers,
                        grpc_messages=g.responses if g is not None else None,
                        grpc_decoder=message_decoder(schemas, g, "response"))
+
+
+def kept_of(body: Body) -> str:
+    """``1.0K kept of 12.4K``: what the capture kept of a truncated body."""
+    return f"{human_size(len(body.data))} kept of {human_size(body.size)}"
 
 
 def encoding_notes(plain: Decompressed, limit: int, *, partial: bool) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from httptap.model import Body, Exchange, Headers
+from httptap.present.body import kept_of
 from httptap.present.clock import date_clock
 from httptap.present.units import human_ms, human_size
 from httptap.ui.columns import proto_label, status_style
@@ -147,8 +148,7 @@ def notes_text(ex: Exchange) -> Text:
 def _body_notes(which: str, body: Body) -> list[str]:
     if not body.truncated:
         return []
-    return [f"{which} body truncated: {human_size(len(body.data))} kept of "
-            f"{human_size(body.size)} (raise --body-limit to keep more)"]
+    return [f"{which} body truncated: {kept_of(body)} (raise --body-limit to keep more)"]
 
 
 def _status(ex: Exchange) -> str:
