@@ -88,16 +88,12 @@ def build_table(
 
 def _row(ex: Exchange, pending: bool) -> list[RenderableType]:
     status = ex.status
-    if status is None:  # the handle, not the exchange, knows whether it still waits
-        cls = StatusClass.PENDING if pending else StatusClass.NONE
-    else:
-        cls = exchange_status(ex)
     if status is not None:
-        status_cell = Text(str(status), RICH_STYLES[cls])
-    elif cls is StatusClass.PENDING:
-        status_cell = Text(_PENDING, RICH_STYLES[cls])
-    else:
-        status_cell = Text("---", RICH_STYLES[cls])  # closed without an answer (a note says why)
+        status_cell = Text(str(status), RICH_STYLES[exchange_status(ex)])
+    elif pending:  # the handle, not the exchange, knows whether it still waits
+        status_cell = Text(_PENDING, RICH_STYLES[StatusClass.PENDING])
+    else:  # closed without an answer (a note says why)
+        status_cell = Text("---", RICH_STYLES[StatusClass.NONE])
     url = ex.url
     if ex.connection.tls:
         url = "🔒 " + url
