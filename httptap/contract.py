@@ -24,6 +24,7 @@ from httptap.model import (
     Role,
     Timings,
 )
+from httptap.present.clock import iso_utc
 
 VERSION = 1
 
@@ -114,7 +115,7 @@ def to_json(ex: Exchange) -> str:
         t2 = "null" if (n2 := t.response_start) is None else _ms(n2 - start)
         t3 = "null" if (n := t.response_end) is None else t2 if n == n2 else _ms(n - start)
     wall = ex.wall_start
-    started = "null" if wall is None else f'"{_iso(wall)}"'
+    started = "null" if wall is None else f'"{iso_utc(wall)}"'
     sid = ex.stream_id
     # The short strings go in as they are, between literal quotes, when none of them needs
     # escaping (the usual case), else each through encode_basestring. Escaping only touches
@@ -381,30 +382,7 @@ def _abs(ms: float | None, base: int) -> int | None:
 
 
 def _iso(epoch: float | None) -> str | None:
-    """``datetime.fromtimestamp(epoch, utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")``, the
-    formatted second cached. fromtimestamp splits ``epoch`` as here: the fraction (exact),
-    times 1e6, rounded half-even (``round``), carried into the second when it reaches 1e6 or
-    is negative."""
-    if epoch is None:
-        return None
-    sec = int(epoch)
-    us = round((epoch - sec) * 1e6)
-    if us >= 1_000_000:
-        us -= 1_000_000
-        sec += 1
-    elif us < 0:
-        us += 1_000_000
-        sec -= 1
-    global _iso_last
-    last_sec, prefix = _iso_last
-    if sec != last_sec:
-        stamp = _dt.datetime.fromtimestamp(sec, tz=_dt.timezone.utc)
-        prefix = stamp.strftime("%Y-%m-%dT%H:%M:%S.")
-        _iso_last = (sec, prefix)
-    return f"{prefix}{us}Z" if us >= 100_000 else f"{prefix}{us:06d}Z"
-
-
-_iso_last: tuple[int | None, str] = (None, "")
+    return None if epoch is None else iso_utc(epoch)
 
 
 def _parse_iso(text: str | None) -> float | None:

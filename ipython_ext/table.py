@@ -15,8 +15,10 @@ from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from httptap.cli.lines import clock, human_ms, human_size
 from httptap.model import Exchange
+from httptap.present.clock import clock
+from httptap.present.status import RICH_STYLES, StatusClass, exchange_status
+from httptap.present.units import human_ms, human_size
 
 #: Width of the HTML rendering (Jupyter output wraps nothing: keep it readable).
 HTML_WIDTH = 140
@@ -30,21 +32,6 @@ _HTML_PRE = (
     '<pre style="white-space:pre;overflow-x:auto;line-height:normal;'
     "font-family:Menlo,'DejaVu Sans Mono',consolas,'Courier New',monospace\">{code}</pre>"
 )
-
-
-def status_style(status: int | None) -> str:
-    """The colour of a status code: 2xx green, 3xx cyan, 4xx yellow, 5xx red, none dim."""
-    if status is None:
-        return "dim"
-    if status >= 500:
-        return "bold red"
-    if status >= 400:
-        return "yellow"
-    if status >= 300:
-        return "cyan"
-    if status >= 200:
-        return "green"
-    return "magenta"  # 1xx, and gRPC-over-h2 oddities
 
 
 def build_table(
@@ -102,11 +89,11 @@ def build_table(
 def _row(ex: Exchange, pending: bool) -> list[RenderableType]:
     status = ex.status
     if status is not None:
-        status_cell = Text(str(status), status_style(status))
-    elif pending:
-        status_cell = Text(_PENDING, "dim italic")
-    else:
-        status_cell = Text("---", "red")  # closed without an answer (a note says why)
+        status_cell = Text(str(status), RICH_STYLES[exchange_status(ex)])
+    elif pending:  # the handle, not the exchange, knows whether it still waits
+        status_cell = Text(_PENDING, RICH_STYLES[StatusClass.PENDING])
+    else:  # closed without an answer (a note says why)
+        status_cell = Text("---", RICH_STYLES[StatusClass.NONE])
     url = ex.url
     if ex.connection.tls:
         url = "🔒 " + url

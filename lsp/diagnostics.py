@@ -6,13 +6,16 @@ from collections.abc import Callable, Sequence
 
 from lsprotocol import types
 
-from httptap.cli.lines import clock
+from httptap.present.clock import clock
+from httptap.present.status import StatusClass, status_class
+from httptap.present.units import human_ms
 
-from .lenses import fmt_ms
 from .routes import Target
 from .traffic import TargetTraffic
 
 SOURCE = "httptap"
+#: The severity of each status class that makes a diagnostic (slowness: Information).
+SEVERITY = {StatusClass.SERVER_ERROR: types.DiagnosticSeverity.Warning}
 
 
 def diagnostics(
@@ -34,14 +37,14 @@ def diagnostics(
         if not recent:
             continue
         label = tt.target.label
-        errors = [e for e in recent if e.status is not None and e.status >= 500]
+        errors = [e for e in recent if status_class(e.status) in SEVERITY]
         if errors:
             last = errors[-1]
             reason = f" {last.response.reason}" if last.response and last.response.reason else ""
             out.append(
                 types.Diagnostic(
                     range=to_range(tt.target),
-                    severity=types.DiagnosticSeverity.Warning,
+                    severity=SEVERITY[status_class(last.status)],
                     source=SOURCE,
                     code="http-5xx",
                     message=(
@@ -63,7 +66,7 @@ def diagnostics(
                     code="slow",
                     message=(
                         f"{len(slow)} of the last {len(recent)} requests to {label} took "
-                        f"longer than {fmt_ms(slow_ms)} (slowest {fmt_ms(worst.duration_ms)}: "
+                        f"longer than {human_ms(slow_ms)} (slowest {human_ms(worst.duration_ms)}: "
                         f"{worst.request.method} {worst.request.path})"
                     ),
                 )

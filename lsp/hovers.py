@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from httptap.cli.lines import clock, human_size
+from httptap.present.clock import clock
+from httptap.present.units import human_ms, human_size
 
-from .lenses import fmt_ms, lens_title
+from .lenses import lens_title
 from .traffic import TargetTraffic
 
 
@@ -27,7 +28,7 @@ def hover_markdown(traffic: list[TargetTraffic], rows: int) -> str:
             path = ex.request.path if tt.target.kind == "route" else ex.url
             table.append(
                 f"| {clock(ex.wall_start)} | {ex.request.method} | `{_cell(path)}` | {status} "
-                f"| {fmt_ms(ex.duration_ms)} | {human_size(ex.size)} |"
+                f"| {human_ms(ex.duration_ms)} | {human_size(ex.size)} |"
             )
         more = len(tt.exchanges) - rows
         tail = ["", f"… and {more} earlier"] if more > 0 else []

@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 
 from lsprotocol import types
 
+from httptap.present.units import human_ms
+
 from .routes import Target
 from .traffic import TargetTraffic
 
@@ -26,7 +28,7 @@ def lens_title(tt: TargetTraffic) -> str:
     durations = tt.durations()
     if durations:
         p50, p95 = tt.percentile(50), tt.percentile(95)
-        parts.append(f"p50 {fmt_ms(p50)} p95 {fmt_ms(p95)}")
+        parts.append(f"p50 {human_ms(p50)} p95 {human_ms(p95)}")
     return " · ".join(parts)
 
 
@@ -50,16 +52,3 @@ def code_lenses(
             )
         )
     return out
-
-
-def fmt_ms(ms: float | None) -> str:
-    """``0.42 ms``, ``8.3 ms``, ``40 ms``, ``1.25 s``."""
-    if ms is None:
-        return "-"
-    if ms < 1:
-        return f"{ms:.2f} ms"
-    if ms < 10:
-        return f"{ms:.1f} ms"
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    return f"{ms / 1000:.2f} s"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from typing import Any
 
-from httptap.cli.lines import human_ms, human_size
 from httptap.contract import to_dict
 from httptap.model import Exchange
-from httptap.ui.decode import decode_body
+from httptap.present.body import decode_request, decode_response
+from httptap.present.clock import iso_utc
+from httptap.present.units import human_ms, human_size
 
 #: characters of a decoded body sent in ``httptap/exchange`` unless the client asks otherwise
 DETAIL_BODY_LIMIT = 64 * 1024
@@ -18,7 +18,7 @@ def summary(ex: Exchange) -> dict[str, Any]:
     """The row of ``ex`` in a side panel (PROTOCOL.md, ``ExchangeSummary``)."""
     return {
         "id": ex.id,
-        "time": iso_time(ex.wall_start),
+        "time": _iso_time(ex.wall_start),
         "pid": ex.connection.pid,
         "role": ex.connection.role.value,
         "method": ex.request.method,
@@ -45,14 +45,12 @@ def detail(ex: Exchange, body_limit: int = DETAIL_BODY_LIMIT) -> dict[str, Any]:
     """
     out = to_dict(ex)
     out["summary"] = summary(ex)
-    grpc = ex.grpc
-    parts = [("request", ex.request, grpc.requests if grpc else None)]
+    parts = [("request", decode_request(ex))]
     if ex.response is not None:
-        parts.append(("response", ex.response, grpc.responses if grpc else None))  # type: ignore[arg-type]
-    for name, msg, messages in parts:
-        # decode in full (decode_body bounds itself), then cut what is sent: cutting first
+        parts.append(("response", decode_response(ex)))
+    for name, decoded in parts:
+        # decoded in full (decoding bounds itself), then cut what is sent: cutting first
         # would leave JSON unparsable and unpretty
-        decoded = decode_body(msg.body, msg.headers, grpc_messages=messages)
         text = decoded.text
         cut = len(text) > body_limit
         section = out[name]
@@ -94,12 +92,9 @@ def render_text(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def iso_time(epoch: float | None) -> str | None:
+def _iso_time(epoch: float | None) -> str | None:
     """``2026-11-30T12:00:00.123Z`` (UTC, milliseconds), None when unknown."""
-    if epoch is None:
-        return None
-    t = _dt.datetime.fromtimestamp(epoch, tz=_dt.timezone.utc)
-    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return None if epoch is None else iso_utc(epoch, digits=3)
 
 
 def _body_lines(section: dict[str, Any]) -> list[str]:

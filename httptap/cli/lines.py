@@ -2,39 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from httptap.model import Exchange
+from httptap.present.clock import clock
+from httptap.present.units import human_ms, human_size
 
 _FIXED = 12 + 1 + 7 + 1 + 7 + 1 + 1 + 3 + 1 + 8 + 1 + 7  # every column but the URL
-
-
-def human_size(n: int) -> str:
-    """``532B``, ``12.4K``, ``3.1M``: network-tab style."""
-    if n < 1024:
-        return f"{n}B"
-    if n < 1024 * 1024:
-        return f"{n / 1024:.1f}K"
-    if n < 1024**3:
-        return f"{n / 1024 / 1024:.1f}M"
-    return f"{n / 1024**3:.1f}G"
-
-
-def human_ms(ms: float | None) -> str:
-    if ms is None:
-        return "-"
-    if ms < 1:
-        return f"{ms * 1000:.0f}µs"
-    if ms < 1000:
-        return f"{ms:.1f}ms"
-    return f"{ms / 1000:.2f}s"
-
-
-def clock(epoch: float | None) -> str:
-    if epoch is None:
-        return "--:--:--.---"
-    t = time.localtime(epoch)
-    return time.strftime("%H:%M:%S", t) + f".{int(epoch * 1000) % 1000:03d}"
 
 
 def format_line(ex: Exchange, width: int = 80) -> str:

@@ -19,16 +19,17 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from httptap import argtypes, contract, options
-from httptap.cli.lines import format_line, human_size
+from httptap.cli.lines import format_line
 from httptap.engine.api import Capture, CaptureError, CaptureOptions, open_capture
 from httptap.engine.replay import ReplayCapture
 from httptap.gctune import tune_gc
 from httptap.model import Exchange
+from httptap.present.units import human_size
 from httptap.records import Error, ProcessExit, Ready, Record
 from httptap.store import CaptureState
 
 if TYPE_CHECKING:
-    from httptap.protocols.proto_schema import ProtoSchemas
+    from httptap.content.proto_schema import ProtoSchemas
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -150,7 +151,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     if args.proto:
         # Compiled here, in the unprivileged front end, before any capture: the helper
         # never reads a file its caller names.
-        from httptap.protocols.proto_schema import ProtoSchemaError, load_schemas
+        from httptap.content.proto_schema import ProtoSchemaError, load_schemas
 
         try:
             schemas = load_schemas(args.proto, args.proto_path)

@@ -30,10 +30,11 @@ from httptap.engine.bridge import RecordBridge
 from httptap.engine.replay import ReplayCapture
 from httptap.filter import Filter, FilterError, compile_filter
 from httptap.model import Exchange
+from httptap.present.body import decode_response
 from httptap.records import Error, ProcessExit, Ready, Record, Stats
 from httptap.store import CaptureState, History
 from httptap.ui.curl import curl_command, needs_body_file
-from httptap.ui.detail import DetailScreen, decode_response
+from httptap.ui.detail import DetailScreen
 from httptap.ui.exchange_list import ColumnHeader, ExchangeList
 from httptap.ui.filter_bar import FilterBar
 from httptap.ui.pager import Runner, show_in_pager
@@ -43,7 +44,7 @@ from httptap.ui.status_bar import Status, StatusBar
 from httptap.ui.view import ExchangeView
 
 if TYPE_CHECKING:
-    from httptap.protocols.proto_schema import ProtoSchemas
+    from httptap.content.proto_schema import ProtoSchemas
 
 #: Screen updates per second at most while records stream in.
 FLUSH_HZ = 20

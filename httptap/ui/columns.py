@@ -13,25 +13,20 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 
-from httptap.cli.lines import clock, human_ms, human_size
 from httptap.model import Exchange, Proto
+from httptap.present.clock import clock
+from httptap.present.status import RICH_STYLES, StatusClass, exchange_status
+from httptap.present.units import human_ms, human_size
 
 WIDE = 110
 LOCK = "🔒"
 
 _DIM = Style(dim=True)
-_PENDING = Style(dim=True, italic=True)
+_PENDING = Style(dim=True, italic=True)  # the latency cell of a pending row
 _FLAG = Style(color="yellow", bold=True)
 _METHOD = Style(bold=True)
 _HEADER = Style(bold=True, underline=True)
-_STATUS = {
-    1: Style(dim=True),
-    2: Style(color="green"),
-    3: Style(color="cyan"),
-    4: Style(color="yellow"),
-    5: Style(color="red", bold=True),
-}
-_FAILED = Style(color="red")
+_STATUS = {cls: Style.parse(style) for cls, style in RICH_STYLES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,21 +126,16 @@ def proto_label(ex: Exchange) -> str:
     return LOCK + label if ex.connection.tls else label
 
 
-def status_style(status: int | None) -> Style:
-    """The colour of an HTTP status by class."""
-    if status is None:
-        return _FAILED
-    return _STATUS.get(status // 100, Style())
+def status_style(ex: Exchange) -> Style:
+    """The colour of ``ex``'s outcome by its status class."""
+    return _STATUS[exchange_status(ex)]
 
 
 def _status(ex: Exchange) -> tuple[str, Style]:
-    status = ex.status
-    if status is None:
-        return ("···", _PENDING) if not ex.complete else ("---", _FAILED)
-    style = status_style(status)
-    if ex.grpc is not None and ex.grpc.status not in (None, 0):
-        style = _FAILED  # an HTTP 200 that carries a failed call
-    return str(status), style
+    cls = exchange_status(ex)
+    if ex.status is None:
+        return ("···" if cls is StatusClass.PENDING else "---"), _STATUS[cls]
+    return str(ex.status), _STATUS[cls]
 
 
 def _fit(text: str, width: int, right: bool = False) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -13,10 +12,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
-from httptap.cli.lines import human_size
 from httptap.model import Body, Exchange, Headers, find_header
+from httptap.present.body import decode_request, decode_response
+from httptap.present.text import Decoded
+from httptap.present.units import human_size
 from httptap.ui.body_view import BodyView
-from httptap.ui.decode import Decoded, decode_body
 from httptap.ui.detail_text import (
     connection_text,
     headers_text,
@@ -26,37 +26,10 @@ from httptap.ui.detail_text import (
 )
 
 if TYPE_CHECKING:
-    from httptap.protocols.proto_schema import Direction, ProtoSchemas
+    from httptap.content.proto_schema import ProtoSchemas
 
 TABS = ("headers", "request", "response", "timing", "connection", "notes")
 _TITLES = ("Headers", "Request", "Response", "Timing", "Connection", "Notes")
-
-
-def decode_request(ex: Exchange, schemas: ProtoSchemas | None = None) -> Decoded:
-    """The request body of ``ex`` decoded for display (gRPC by name with ``schemas``)."""
-    grpc = ex.grpc.requests if ex.grpc is not None else None
-    return decode_body(ex.request.body, ex.request.headers, grpc_messages=grpc,
-                       grpc_decoder=_by_name(ex, schemas, "request"))
-
-
-def decode_response(ex: Exchange, schemas: ProtoSchemas | None = None) -> Decoded:
-    """The response body of ``ex`` decoded for display (gRPC by name with ``schemas``)."""
-    if ex.response is None:
-        return Decoded("(no response yet)" if not ex.complete else "(no response)", "empty")
-    grpc = ex.grpc.responses if ex.grpc is not None else None
-    return decode_body(ex.response.body, ex.response.headers, grpc_messages=grpc,
-                       grpc_decoder=_by_name(ex, schemas, "response"))
-
-
-def _by_name(
-    ex: Exchange, schemas: ProtoSchemas | None, direction: Direction
-) -> Callable[[bytes], str | None] | None:
-    """A decoder for ``ex``'s messages when the schemas know its method, else None (raw)."""
-    g = ex.grpc
-    if schemas is None or g is None or schemas.message_type(g.service, g.method,
-                                                            direction) is None:
-        return None
-    return lambda data: schemas.decode(g.service, g.method, direction, data)
 
 
 class DetailScreen(Screen[None]):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 from rich.text import Text
 
-from httptap.cli.lines import clock, human_ms, human_size
 from httptap.model import Body, Exchange, Headers
+from httptap.present.body import kept_of
+from httptap.present.clock import date_clock
+from httptap.present.units import human_ms, human_size
 from httptap.ui.columns import proto_label, status_style
 
 _LABEL = "bold"
@@ -17,7 +17,7 @@ _BAR_WIDTH = 40
 
 
 def title_text(ex: Exchange) -> Text:
-    """``GET https://host/path → 200 OK · 1.8ms · 12.4K`` for the top of the detail view."""
+    """``GET https://host/path → 200 OK · 1.8 ms · 12.4K`` for the top of the detail view."""
     out = Text(no_wrap=True, overflow="ellipsis")
     out.append(f"{ex.request.method or '?'} ", "bold")
     out.append(ex.url)
@@ -25,7 +25,7 @@ def title_text(ex: Exchange) -> Text:
     status = ex.status
     if status is not None:
         reason = ex.response.reason if ex.response is not None else ""
-        out.append(f"{status} {reason}".rstrip(), status_style(status))
+        out.append(f"{status} {reason}".rstrip(), status_style(ex))
     else:
         out.append("(pending)" if not ex.complete else "(no response)", "dim italic")
     if ex.complete:
@@ -70,9 +70,8 @@ def timing_text(ex: Exchange) -> Text:
     out = Text()
     _section(out, "Timing")
     if ex.wall_start is not None:
-        date = time.strftime("%Y-%m-%d", time.localtime(ex.wall_start))
         out.append("  Started            ", _LABEL)
-        out.append(f"{date} {clock(ex.wall_start)}\n")
+        out.append(f"{date_clock(ex.wall_start)}\n")
     start = t.request_start
     if start is None:
         out.append("  no timestamps captured\n", "dim")
@@ -149,8 +148,7 @@ def notes_text(ex: Exchange) -> Text:
 def _body_notes(which: str, body: Body) -> list[str]:
     if not body.truncated:
         return []
-    return [f"{which} body truncated: {human_size(len(body.data))} kept of "
-            f"{human_size(body.size)} (raise --body-limit to keep more)"]
+    return [f"{which} body truncated: {kept_of(body)} (raise --body-limit to keep more)"]
 
 
 def _status(ex: Exchange) -> str:

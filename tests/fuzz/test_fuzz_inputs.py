@@ -19,7 +19,7 @@ from httptap.export.session import SessionError, load_session
 from httptap.filter import compile_filter
 from httptap.filter.errors import FilterError
 from httptap.model import Body, Connection, Exchange, Proto, Request, Response, Timings
-from httptap.ui.decode import decode_body
+from httptap.present import decode_body
 from tests.fuzz._harness import fuzz_settings, guarded
 from tests.fuzz._strategies import mutate
 from tests.unit.test_filter_properties import ATOMS

@@ -8,10 +8,10 @@ import zlib
 from hypothesis import given
 from hypothesis import strategies as st
 
+from httptap.content.protobuf import decode_raw, format_raw
 from httptap.model import Body
+from httptap.present import decode_body, hexdump
 from httptap.protocols.grpc import GrpcFramer, looks_like_grpc, split_path
-from httptap.protocols.protobuf import decode_raw, format_raw
-from httptap.ui.decode import decode_body, hexdump
 from tests.fuzz._harness import fuzz_settings, guarded
 from tests.fuzz._strategies import GAP_SIZES, mutate
 

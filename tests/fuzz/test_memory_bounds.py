@@ -13,13 +13,13 @@ import pytest
 from httptap.capture.events import Dir, Event, Kind, SockFlag
 from httptap.export.har import MAX_DECODED, exchange_to_har_entry
 from httptap.model import Body, Connection, Exchange, Proto, Request, Response
+from httptap.present import DISPLAY_LIMIT, decode_body
 from httptap.protocols.base import Direction, ExchangeDone, ParseFailed
 from httptap.protocols.grpc import GrpcFramer
 from httptap.protocols.hpack_tolerant import MAX_TABLE_SIZE, TolerantDecoder
 from httptap.protocols.http1 import Http1Parser
 from httptap.protocols.http2 import PREFACE, Http2Parser
 from httptap.streams import StreamTable
-from httptap.ui.decode import DISPLAY_LIMIT, decode_body
 from tests.fuzz._harness import tried
 from tests.unit.test_http2_helpers import raw_frame
 
@@ -228,6 +228,26 @@ def test_gzip_bomb_har_export_keeps_encoded_bytes() -> None:
     with peak_below(2 * MAX_DECODED + 8 * MiB):
         entry = exchange_to_har_entry(ex)
     assert len(entry["response"]["content"].get("text", "")) < 2 * len(BOMB)
+
+
+@pytest.mark.parametrize("coding", ["zstd", "br"])
+def test_zstd_and_br_bombs_are_bounded_in_display_and_har(coding: str) -> None:
+    """The codecs HAR export now shares with the display: bounded for every coding."""
+    tried(f"bound-{coding}-bomb")
+    if coding == "zstd":
+        bomb = pytest.importorskip("zstandard").ZstdCompressor(level=19).compress(
+            b"\0" * (256 * MiB))
+    else:
+        bomb = pytest.importorskip("brotli").compress(b"\0" * (256 * MiB), quality=5)
+    headers = [("Content-Type", "text/plain"), ("Content-Encoding", coding)]
+    with peak_below(4 * DISPLAY_LIMIT):
+        out = decode_body(Body(bomb, len(bomb)), headers)
+    assert any("bomb" in n for n in out.notes)
+    ex = Exchange(request=Request(method="GET", path="/"),
+                  response=Response(status=200, headers=headers, body=Body(bomb, len(bomb))))
+    with peak_below(2 * MAX_DECODED + 8 * MiB):
+        entry = exchange_to_har_entry(ex)
+    assert len(entry["response"]["content"].get("text", "")) < 2 * len(bomb) + 64
 
 
 # -- connections -----------------------------------------------------------------------------

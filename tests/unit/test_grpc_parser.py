@@ -8,10 +8,10 @@ import itertools
 import json
 from pathlib import Path
 
+from httptap.content.protobuf import decode_raw
 from httptap.contract import from_dict, to_dict
 from httptap.model import Proto
 from httptap.protocols.base import ExchangePending
-from httptap.protocols.protobuf import decode_raw
 from tests.unit.test_http2_helpers import (
     GRPC_REQUEST_HEADERS,
     PREFACE,

@@ -15,7 +15,7 @@ from httptap.ipython_ext import privilege
 from httptap.ipython_ext.errors import AttachError
 from httptap.ipython_ext.handle import CaptureHandle
 from httptap.ipython_ext.live import LiveView
-from httptap.ipython_ext.table import build_table, render_text, status_style
+from httptap.ipython_ext.table import build_table, render_text
 from rich.console import Console
 
 from httptap.engine.api import CaptureError, CaptureOptions
@@ -36,15 +36,17 @@ def replay(*statuses: int, **kw: object) -> CaptureHandle:
 
 def test_status_colours_in_the_rendered_table() -> None:
     rows = [exchange(1, status=200), exchange(2, status=301), exchange(3, status=404),
-            exchange(4, status=503), exchange(5, status=None)]
+            exchange(4, status=503), exchange(5, status=None), exchange(6, status=101),
+            exchange(7, status=None)]
     text = render_text(build_table(rows, pending={"ex5"}), width=120, color=True)
     lines = {line.split("/items/")[1][:1]: line for line in text.splitlines() if "/items/" in line}
     assert re.search(r"\x1b\[32m *200", lines["1"])  # green
     assert re.search(r"\x1b\[36m *301", lines["2"])  # cyan
     assert re.search(r"\x1b\[33m *404", lines["3"])  # yellow
     assert re.search(r"\x1b\[1;31m *503", lines["4"])  # bold red
-    assert "(pending)" in lines["5"]
-    assert status_style(None) == "dim"
+    assert re.search(r"\x1b\[2;3m *\(pending\)", lines["5"])  # dim italic
+    assert re.search(r"\x1b\[35m *101", lines["6"])  # magenta, as in the terminal UI
+    assert re.search(r"\x1b\[31m *---", lines["7"])  # red: ended without an answer
 
 
 def test_table_rows_columns_and_cut() -> None:
@@ -55,7 +57,7 @@ def test_table_rows_columns_and_cut() -> None:
     assert "/items/29" in text and "/items/24" not in text
     header = next(line for line in text.splitlines() if "method" in line)
     assert header.split() == ["time", "pid", "method", "url", "status", "latency", "size"]
-    assert "12.5ms" in text and "12B" in text
+    assert "12 ms" in text and "12B" in text
     html = handle.table()._repr_html_()
     assert html.startswith("<pre") and "/items/29" in html and "color" in html
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from httptap.lsp.config import Settings
 from httptap.lsp.diagnostics import diagnostics
-from httptap.lsp.lenses import fmt_ms, lens_title
+from httptap.lsp.lenses import lens_title
 from httptap.lsp.routes import ExchangeKey, find_targets
 from httptap.lsp.state import ServerState
 from httptap.lsp.summaries import detail, summary
@@ -41,12 +41,6 @@ def test_percentile_nearest_rank() -> None:
     assert percentile(values, 95) == 19.0
     assert percentile(values, 100) == 20.0
     assert percentile([1.0, 2.0], 50) == 1.0
-
-
-def test_fmt_ms() -> None:
-    assert [fmt_ms(v) for v in (0.423, 8.26, 40.4, 999.6, 1250.0, None)] == [
-        "0.42 ms", "8.3 ms", "40 ms", "1000 ms", "1.25 s", "-",
-    ]
 
 
 def test_lens_title_counts_pending_and_unanswered() -> None:

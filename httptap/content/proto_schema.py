@@ -18,8 +18,11 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from httptap.model import GrpcCall
 
 Direction = Literal["request", "response"]
 
@@ -93,6 +96,19 @@ class ProtoSchemas:
             cls = message_factory.GetMessageClass(desc)
         self._classes[key] = cls
         return cls
+
+
+def message_decoder(
+    schemas: ProtoSchemas | None, call: GrpcCall | None, direction: Direction
+) -> Callable[[bytes], str | None] | None:
+    """A decoder of ``call``'s messages in ``direction`` when ``schemas`` know its method,
+    else None (the messages are shown raw)."""
+    if schemas is None or call is None:
+        return None
+    service, method = call.service, call.method
+    if schemas.message_type(service, method, direction) is None:
+        return None
+    return lambda data: schemas.decode(service, method, direction, data)
 
 
 def load_schemas(paths: Sequence[str], include_dirs: Sequence[str] = ()) -> ProtoSchemas:

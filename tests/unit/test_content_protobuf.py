@@ -7,7 +7,7 @@ import struct
 from hypothesis import given
 from hypothesis import strategies as st
 
-from httptap.protocols.protobuf import ERROR, I32, I64, LEN, VARINT, decode_raw, format_raw
+from httptap.content.protobuf import ERROR, I32, I64, LEN, VARINT, decode_raw, format_raw
 
 
 def _varint(n: int) -> bytes:

@@ -9,8 +9,8 @@ import pytest
 
 pytest.importorskip("grpc_tools", reason="--proto needs grpcio-tools (the [proto] extra)")
 
-from httptap.protocols import proto_schema
-from httptap.protocols.proto_schema import ProtoSchemaError, load_schemas
+from httptap.content import proto_schema
+from httptap.content.proto_schema import ProtoSchemaError, load_schemas
 
 DEMO = Path(__file__).parents[1] / "data" / "proto" / "demo.proto"
 # The demo's hand-encoded messages (httptap/demo): GetItem(id=42) -> Item("widget", 3).
