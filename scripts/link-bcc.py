@@ -1,11 +1,15 @@
 """Make Debian's bcc bindings importable from the project venv, and nothing else.
 
-A ``.pth`` file adds a private folder that holds only a link to the system ``bcc``
-package, so the venv does not see every system package (no --system-site-packages).
+A link named ``bcc`` in the venv's site-packages points at the system package, so the venv
+does not see every system package (no --system-site-packages) and bcc is an installed
+package like any other: tools that treat code outside site-packages as the project's own
+(Hypothesis parses such modules for constants, and bcc's source has an invalid escape that
+warns when parsed) leave it alone.
 """
 
 from __future__ import annotations
 
+import shutil
 import site
 import sys
 from pathlib import Path
@@ -18,14 +22,16 @@ def main() -> int:
     if src is None:
         print("link-bcc: Debian's python3-bpfcc is not installed", file=sys.stderr)
         return 1
-    target = Path(sys.prefix) / "bcc-link"
-    target.mkdir(exist_ok=True)
-    link = target / "bcc"
+    site_packages = Path(site.getsitepackages()[0])
+    link = site_packages / "bcc"
     if link.is_symlink() or link.exists():
         link.unlink()
     link.symlink_to(src)
-    pth = Path(site.getsitepackages()[0]) / "httptap-bcc.pth"
-    pth.write_text(f"{target}\n")
+    # the layout of earlier versions: a private folder on a .pth line
+    (site_packages / "httptap-bcc.pth").unlink(missing_ok=True)
+    old = Path(sys.prefix) / "bcc-link"
+    if old.is_dir():
+        shutil.rmtree(old)
     return 0
 
 
