@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml scripts/install-system.sh scripts/link-bcc.py
 	@./scripts/install-system.sh
 	@test -x $(PY) || $(PY_SYSTEM) -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[test,export]'
 	@$(PY) scripts/link-bcc.py
 	@touch $(STAMP)
 

@@ -7,7 +7,7 @@ need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 
 pkgs=(python3-bpfcc bpftool python3-venv python3-dev
-      nginx-light curl nghttp2-client wrk tshark nodejs openssl neovim tmux sudo fzf)
+      nginx-light curl nghttp2-client wrk tshark nodejs openssl neovim tmux sudo fzf prometheus)
 for p in "${pkgs[@]}"; do have "$p" || need+=("$p"); done
 # NodeSource's nodejs carries npm; Debian's does not (the VS Code extension builds with npm)
 command -v npm >/dev/null 2>&1 || have npm || need+=(npm)
@@ -37,10 +37,12 @@ if [ ${#need[@]} -gt 0 ]; then
     fi
 fi
 
-# nginx from Debian starts itself on :80; the tests run their own instances.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
-    systemctl stop nginx >/dev/null 2>&1 || true
-fi
+# nginx (:80) and prometheus (:9090) from Debian start themselves; the tests run their own.
+for svc in nginx prometheus; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+        systemctl stop "$svc" >/dev/null 2>&1 || true
+    fi
+done
 
 if [ ! -e /sys/kernel/tracing/events ] && [ "$(id -u)" = 0 ]; then
     mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
