@@ -76,8 +76,10 @@ class _LastError(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.message = ""
+        self.at = 0.0  # time.monotonic() of the last complaint
 
     def emit(self, record: logging.LogRecord) -> None:
+        self.at = time.monotonic()
         try:
             self.message = record.getMessage()[:300]
         except Exception:  # a logging handler must not raise
@@ -102,6 +104,7 @@ class OtlpExporter:
         self.submitted = 0
         self.exported = 0
         self.dropped = 0  # queue full
+        self.unsent = 0  # still queued (or in a request that did not end) when closed
         self.failed = 0  # built, but the collector did not take them
         self._queue: collections.deque[tuple[Exchange, int]] = collections.deque()
         self._queued_bytes = 0
@@ -111,6 +114,10 @@ class OtlpExporter:
         self._interval = interval
         self._max_share = max_share
         self._lock = threading.Lock()
+        self._inflight = 0  # exchanges the worker holds (building or sending)
+        self._abandoned = False  # close() gave up on the worker and counted its batch
+        self._failing = False  # the last export failed: the collector is down or slow
+        self._ok_at = 0.0  # time.monotonic() of the last successful export
         self._wake = threading.Event()
         self._closing = threading.Event()
         self._errors = _LastError()
@@ -149,24 +156,32 @@ class OtlpExporter:
             self._wake.set()
 
     def close(self, timeout: float = 5.0) -> None:
-        """Send what is queued (within ``timeout``), then stop; the rest counts as dropped."""
+        """Send what is queued (within ``timeout``), then stop; the rest counts as unsent."""
         self._closing.set()
         self._wake.set()
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            self._exporter.shutdown()  # aborts the SDK's retries
-            self._thread.join(1.0)
-        else:
+        # the last export failed, or the one under way is being retried (the SDK said so):
+        # no use waiting for that collector, abort the SDK's retries now
+        shut = self._failing or self._errors.at > self._ok_at
+        if shut:
             self._exporter.shutdown()
+        self._thread.join(timeout)
+        if not shut:
+            self._exporter.shutdown()
+        if self._thread.is_alive():
+            self._thread.join(1.0)
         with self._lock:
-            self.dropped += len(self._queue)
+            if self._thread.is_alive():  # stuck in a request: its batch will not make it
+                self._abandoned = True
+                self.unsent += self._inflight
+            self.unsent += len(self._queue)
             self._queue.clear()
             self._queued_bytes = 0
 
     def summary(self) -> str:
         """One line for the totals."""
         text = (f"OTLP {self.endpoint}: {self.exported} span(s) exported, {self.dropped} "
-                f"dropped (queue full), {self.failed} not accepted by the collector")
+                f"dropped (queue full), {self.unsent} unsent at exit, {self.failed} not "
+                "accepted by the collector")
         if self.failed and self.last_error:
             text += f" (last error: {self.last_error})"
         return text
@@ -176,6 +191,7 @@ class OtlpExporter:
             n = min(self._batch_size, len(self._queue))
             batch = [self._queue.popleft() for _ in range(n)]
             self._queued_bytes -= sum(size for _, size in batch)
+            self._inflight = n
         return [ex for ex, _ in batch]
 
     def _run(self) -> None:
@@ -192,16 +208,26 @@ class OtlpExporter:
                     try:
                         spans.append(self.builder.build(ex))
                     except Exception:  # one odd exchange must not stop the export
-                        self.failed += 1
+                        with self._lock:
+                            self.failed += 1
+                            self._inflight -= 1
                 try:
                     ok = self._exporter.export(spans) is SpanExportResult.SUCCESS
                 except Exception as exc:
                     self._errors.message = repr(exc)[:300]
                     ok = False
-                if ok:
-                    self.exported += len(spans)
-                else:
-                    self.failed += len(spans)
+                with self._lock:
+                    if self._abandoned:
+                        return
+                    self._inflight = 0
+                    self._failing = not ok
+                    if ok:
+                        self._ok_at = time.monotonic()
+                        self.exported += len(spans)
+                    else:
+                        self.failed += len(spans)
+                if not ok and self._closing.is_set():
+                    return  # what is left is counted as unsent by close()
                 if not closing:
                     # leave the interpreter to the capture for most of the time
                     busy = time.thread_time() - cpu

@@ -77,7 +77,7 @@ def test_failed_exports_are_counted() -> None:
     exp.submit([exchange(i) for i in range(3)])
     exp.close(timeout=5)
     assert exp.failed == 3 and exp.exported == 0
-    assert "3 not accepted" in exp.summary()
+    assert "0 unsent at exit, 3 not accepted" in exp.summary()
 
 
 @pytest.mark.parametrize(("url", "env", "want"), [
