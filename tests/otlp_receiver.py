@@ -49,8 +49,11 @@ class ReceivedSpan:
 @dataclass
 class OtlpReceiver:
     stall: float = 0.0
+    #: only count the spans (bench/: decoding each one would load the machine)
+    count_only: bool = False
     spans: list[ReceivedSpan] = field(default_factory=list)
     requests: int = 0
+    count: int = 0
 
     def __post_init__(self) -> None:
         self._cond = threading.Condition()
@@ -95,6 +98,12 @@ class OtlpReceiver:
         assert content_type == "application/x-protobuf", content_type
         req = ExportTraceServiceRequest()
         req.ParseFromString(body)
+        if self.count_only:
+            n = sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)
+            with self._cond:
+                self.requests += 1
+                self.count += n
+            return
         got = []
         for rs in req.resource_spans:
             resource = {kv.key: any_value(kv.value) for kv in rs.resource.attributes}
@@ -110,6 +119,7 @@ class OtlpReceiver:
                     ))
         with self._cond:
             self.requests += 1
+            self.count += len(got)
             self.spans.extend(got)
             self._cond.notify_all()
 
