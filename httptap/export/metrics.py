@@ -10,10 +10,11 @@ Request-duration histograms per role (``http_server_request_duration_seconds``,
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import generate_latest
 
 from httptap.export.routes import RouteTemplates
@@ -84,6 +85,11 @@ class MetricsExporter:
         if n:
             self.exchanges.inc(n)
 
+    def watch_spans(self, counts: Callable[[], dict[str, int]]) -> None:
+        """Also serve ``httptap_export_spans_total{outcome=...}`` from ``counts()``
+        (the OTLP exporter's exported / dropped / unsent / failed), read at each scrape."""
+        self.registry.register(_SpanOutcomes(counts))
+
     def set_lost(self, total: int) -> None:
         """The capture's running total of lost events (only increases are counted)."""
         if total > self._lost_seen:
@@ -100,3 +106,21 @@ class MetricsExporter:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+class _SpanOutcomes:
+    """A collector reading the OTLP exporter's counts when Prometheus scrapes."""
+
+    def __init__(self, counts: Callable[[], dict[str, int]]) -> None:
+        self._counts = counts
+
+    def describe(self) -> list[CounterMetricFamily]:
+        return [CounterMetricFamily("httptap_export_spans", "Spans by outcome of their export",
+                                    labels=["outcome"])]
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        fam = CounterMetricFamily("httptap_export_spans", "Spans by outcome of their export",
+                                  labels=["outcome"])
+        for outcome, n in self._counts().items():
+            fam.add_metric([outcome], n)
+        yield fam

@@ -177,6 +177,11 @@ class OtlpExporter:
             self._queue.clear()
             self._queued_bytes = 0
 
+    def counts(self) -> dict[str, int]:
+        """Spans by outcome so far: exported, dropped (queue full), unsent, failed."""
+        return {"exported": self.exported, "dropped": self.dropped, "unsent": self.unsent,
+                "failed": self.failed}
+
     def summary(self) -> str:
         """One line for the totals."""
         text = (f"OTLP {self.endpoint}: {self.exported} span(s) exported, {self.dropped} "

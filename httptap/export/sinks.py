@@ -122,6 +122,8 @@ def open_sinks(otlp: str | None, metrics: str | None, *, live: bool, otlp_enable
     except ImportError as exc:
         raise ExportSetupError(f"--otlp and --metrics need {EXTRA_HINT} ({exc})") from None
     sinks = ExportSinks(exporter, metrics_exp, keep)
+    if exporter is not None and metrics_exp is not None:
+        metrics_exp.watch_spans(exporter.counts)
     if metrics_exp is not None and listen is not None:
         try:
             host, port = metrics_exp.serve(*listen)

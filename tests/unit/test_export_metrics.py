@@ -148,3 +148,15 @@ class _Lines(io.StringIO):
         with self._cond:
             self._cond.wait_for(lambda: text in self.getvalue(), timeout)
             return next((ln for ln in self.getvalue().splitlines() if text in ln), "")
+
+
+def test_export_outcomes_are_served_beside_the_otlp_exporter() -> None:
+    sinks = open_sinks("http://127.0.0.1:9", "127.0.0.1:0", live=False)
+    try:
+        assert sinks.metrics is not None and sinks.otlp is not None
+        sinks.otlp.dropped = 3  # as if the queue had been full
+        s = _samples(sinks.metrics.text())
+        assert s[("httptap_export_spans_total", (("outcome", "dropped"),))] == 3
+        assert s[("httptap_export_spans_total", (("outcome", "exported"),))] == 0
+    finally:
+        sinks.close(0.1)
