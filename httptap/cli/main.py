@@ -221,6 +221,7 @@ class _Run:
                 self.har = HarWriter(args.save, force=args.force)
             except (FileExistsError, OSError) as exc:
                 env.stderr.write(f"httptap: {exc}\n")
+                self._close_sinks(report=False)
                 return EXIT_USAGE
         try:
             capture = self._open()
