@@ -18,7 +18,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml scripts/install-system.sh scripts/link-bcc.py
 	@./scripts/install-system.sh
 	@test -x $(PY) || $(PY_SYSTEM) -m venv $(VENV)
-	@$(PIP) -e .
+	@$(PIP) -e '.[export]'
 	@$(PY) scripts/link-bcc.py
 	@touch $(STAMP)
 

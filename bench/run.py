@@ -53,6 +53,7 @@ class Scenario:
     server: str  # nginx | nginx-tls | nginx-h2c | demo
     rate: int | None  # offered req/s; None: unthrottled
     h2: bool = False
+    export: bool = False  # also --otlp (to a counting receiver) and --metrics
 
 
 @dataclass
@@ -75,6 +76,7 @@ class Row:
     rss_mb: float = 0.0
     peak_mb: float = 0.0
     attach_s: float = 0.0
+    export: str = ""  # the exporter's totals line
 
 
 SCENARIOS = [
@@ -82,6 +84,7 @@ SCENARIOS = [
     *(Scenario(f"demo-{r or 'max'}", "demo", r) for r in (1000, 5000, 20000, None)),
     *(Scenario(f"nginx-tls-{r or 'max'}", "nginx-tls", r) for r in (5000, 20000, None)),
     *(Scenario(f"nginx-h2c-{r or 'max'}", "nginx-h2c", r, h2=True) for r in (5000, 20000, None)),
+    Scenario("nginx-20000-export", "nginx", 20000, export=True),
 ]
 QUICK = ["nginx-5000", "nginx-20000", "nginx-max", "demo-max", "nginx-tls-max", "nginx-h2c-max"]
 
@@ -284,7 +287,14 @@ def run_scenario(sc: Scenario, seconds: float, tmp: Path) -> Row:
     with server(sc.server, tmp) as (pid, port, scheme):
         url = f"{scheme}://127.0.0.1:{port}/" + ("items" if sc.server == "demo" else "")
         row.untraced = h2load(url, sc.rate, seconds, sc.h2, tmp / "untraced.log")
-        tap = Tap(pid, tmp / f"{sc.name}.jsonl")
+        rx, extra = None, []
+        if sc.export:
+            sys.path.insert(0, str(ROOT))
+            from tests.otlp_receiver import OtlpReceiver
+
+            rx = OtlpReceiver(count_only=True)
+            extra = ["--otlp", rx.url, "--metrics", "127.0.0.1:0"]
+        tap = Tap(pid, tmp / f"{sc.name}.jsonl", extra)
         row.attach_s = tap.attach_s
         cpu0 = tap.cpu()
         t0 = time.monotonic()
@@ -300,6 +310,11 @@ def run_scenario(sc: Scenario, seconds: float, tmp: Path) -> Row:
         row.cpu_s = tap.cpu() - cpu0
         row.wall_s = time.monotonic() - t0
         row.rss_mb, row.peak_mb, row.captured, row.lost = tap.stop()
+        if rx is not None:
+            row.export = next((ln for ln in tap.err.read_text().splitlines()
+                               if "span(s) exported" in ln), "no export totals")
+            row.export += f"; the receiver got {rx.count} span(s)"
+            rx.close()
     return row
 
 
@@ -552,6 +567,8 @@ def main(argv: list[str] | None = None) -> int:
                 r = run_scenario(sc, seconds, tmp)
                 rows.append(_fmt_row(r))
                 print(" | ".join(rows[-1]), flush=True)
+                if r.export:
+                    print(f"  {sc.name}: {r.export}", flush=True)
         if rows:
             print()
             print(table(rows, HEADERS))

@@ -7,6 +7,7 @@ import contextlib
 import os
 import shlex
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ _COMMANDS = ("list", "show", "stop")
 _SHOW_ROWS = 50
 _CAPTURE_ONLY = (
     "filter", "duration", "count", "save", "force", "show_secrets", "background", "helper",
+    "otlp", "metrics",
 )
 
 
@@ -76,6 +78,14 @@ class HttptapMagics(Magics):
     @argument("--force", action="store_true", help="overwrite an existing --save file")
     @argument("--helper", action="store_true",
               help="capture through httptap-helper even when running as root")
+    # -- export (issue 19) --
+    @argument("--otlp", nargs="?", const="", default=None, metavar="URL",
+              help="also send every exchange as a span over OTLP/HTTP to URL/v1/traces "
+              "(no URL: $OTEL_EXPORTER_OTLP_ENDPOINT); needs pip install 'httptap[export]'")
+    @argument("--metrics", metavar="ADDR:PORT",
+              help="also serve Prometheus metrics on http://ADDR:PORT/metrics while the "
+              "capture runs; needs pip install 'httptap[export]'")
+    # -- end export --
     @argument("--keep", type=argtypes.positive_int, default=DEFAULT_KEEP, metavar="N",
               help=f"completed exchanges kept in the handle (default {DEFAULT_KEEP}; "
               "older ones are dropped and counted)")
@@ -172,6 +182,7 @@ class HttptapMagics(Magics):
         except FilterError as exc:
             # IPython shows it as "UsageError: <message>": the caret counts that lead
             raise UsageError(exc.render("UsageError: ")) from None
+        sinks = _open_sinks(args, flt)  # export (issue 19): checked before attaching
         har = self._open_har(args.save, args.force)
         options = CaptureOptions(
             body_limit=args.body_limit,
@@ -184,10 +195,14 @@ class HttptapMagics(Magics):
             capture = _open_capture(pids, options, can_prompt=can_prompt)
         except CaptureError as exc:
             _discard_har(har)
+            _close_sinks(sinks)
             raise AttachError(exc.message, exc.remedy) from None
         except BaseException:  # Ctrl-C while attaching
             _discard_har(har)
+            _close_sinks(sinks)
             raise
+        if sinks is not None:
+            capture.subscribe(sinks)
         handle = CaptureHandle(
             capture,
             pids,
@@ -200,6 +215,8 @@ class HttptapMagics(Magics):
             har=har,
         ).start()
         self.registry.add(handle)
+        if sinks is not None:  # flushed and stopped when the capture ends
+            threading.Thread(target=_close_sinks, args=(sinks, handle), daemon=True).start()
         if args.background:
             print(
                 f"httptap: {handle.title()}: capturing in the background "
@@ -273,6 +290,35 @@ def _quote_hint(args: argparse.Namespace) -> str:
     if not args.filter:
         return ""
     return "\n(a filter with spaces needs quotes: --filter 'status>=400 and method=POST')"
+
+
+# -- export (issue 19) --
+def _open_sinks(args: argparse.Namespace, flt: Any) -> Any:
+    if args.otlp is None and args.metrics is None:
+        return None
+    from httptap.export.sinks import ExportSetupError, open_sinks
+
+    try:
+        sinks = open_sinks(args.otlp or None, args.metrics, live=True,
+                           otlp_enabled=args.otlp is not None,
+                           show_secrets=args.show_secrets, keep=flt.matches)
+    except ExportSetupError as exc:
+        raise UsageError(str(exc)) from None
+    if sinks.metrics_url:
+        print(f"httptap: serving metrics on {sinks.metrics_url}")
+    return sinks
+
+
+def _close_sinks(sinks: Any, handle: CaptureHandle | None = None) -> None:
+    if sinks is None:
+        return
+    if handle is not None:
+        handle.wait()
+    sinks.close()
+    if handle is not None:
+        for line in sinks.summary():
+            print(f"httptap: {handle.title()}: {line}", file=sys.stderr)
+# -- end export --
 
 
 def _discard_har(har: Any) -> None:

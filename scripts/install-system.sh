@@ -8,7 +8,7 @@
 set -euo pipefail
 
 runtime=(python3-bpfcc python3-venv python3-dev sudo openssl)
-peers=(bpftool nginx-light curl nghttp2-client wrk tshark nodejs neovim tmux fzf)
+peers=(bpftool nginx-light curl nghttp2-client wrk tshark nodejs neovim tmux fzf prometheus)
 want=("${runtime[@]}")
 list=0
 for arg in "$@"; do
@@ -57,10 +57,12 @@ if [ ${#need[@]} -gt 0 ]; then
     fi
 fi
 
-# nginx from Debian starts itself on :80; the tests run their own instances.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
-    systemctl stop nginx >/dev/null 2>&1 || true
-fi
+# nginx (:80) and prometheus (:9090) from Debian start themselves; the tests run their own.
+for svc in nginx prometheus; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+        systemctl stop "$svc" >/dev/null 2>&1 || true
+    fi
+done
 
 if [ ! -e /sys/kernel/tracing/events ] && [ "$(id -u)" = 0 ]; then
     mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true

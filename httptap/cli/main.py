@@ -30,6 +30,7 @@ from httptap.store import CaptureState
 
 if TYPE_CHECKING:
     from httptap.content.proto_schema import ProtoSchemas
+    from httptap.export.sinks import ExportSinks
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -87,6 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--plain", action="store_true",
                      help="print one line per exchange even on a terminal (default there: "
                      "the full-screen UI)")
+    # -- export (issue 19): OTLP spans and Prometheus metrics, httptap/export/sinks.py --
+    out.add_argument("--quiet", "-q", action="store_true",
+                     help="print no exchanges (status lines and totals still go to stderr); "
+                     "for a headless --otlp/--metrics exporter")
+    p.add_argument("--otlp", nargs="?", const="", default=None, metavar="URL",
+                   help="send every exchange as a span over OTLP/HTTP to URL/v1/traces "
+                   "(no URL: $OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318); "
+                   "needs pip install 'httptap[export]'")
+    p.add_argument("--metrics", metavar="ADDR:PORT",
+                   help="serve Prometheus metrics on http://ADDR:PORT/metrics "
+                   "(':9464' for every interface); needs pip install 'httptap[export]'")
+    # -- end export --
     options.DURATION.add_to(p)
     options.COUNT.add_to(p)
     options.BODY_LIMIT.add_to(p)
@@ -158,15 +171,31 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         except ProtoSchemaError as exc:
             env.stderr.write(f"httptap: {exc}\n")
             return EXIT_USAGE
-    return _Run(args, env, flt, schemas).run()
+    # -- export (issue 19): checked and bound before attaching, so mistakes are usage errors
+    sinks = None
+    if args.otlp is not None or args.metrics is not None:
+        from httptap.export.sinks import ExportSetupError, open_sinks
+
+        try:
+            sinks = open_sinks(args.otlp or None, args.metrics, live=not args.open,
+                               otlp_enabled=args.otlp is not None,
+                               show_secrets=args.show_secrets, keep=flt.matches)
+        except ExportSetupError as exc:
+            env.stderr.write(f"httptap: error: {exc}\n")
+            return EXIT_USAGE
+        if sinks.metrics_url:
+            env.stderr.write(f"httptap: serving metrics on {sinks.metrics_url}\n")
+    # -- end export --
+    return _Run(args, env, flt, schemas, sinks).run()
 
 
 class _Run:
     """One capture (or replay) printed until it ends."""
 
     def __init__(self, args: argparse.Namespace, env: Environment, flt: Any,
-                 schemas: ProtoSchemas | None = None) -> None:
+                 schemas: ProtoSchemas | None = None, sinks: ExportSinks | None = None) -> None:
         self.args = args
+        self.sinks = sinks  # export (issue 19)
         self.env = env
         self.filter = flt
         self.schemas = schemas
@@ -186,6 +215,7 @@ class _Run:
                 self.har = HarWriter(args.save, force=args.force)
             except (FileExistsError, OSError) as exc:
                 env.stderr.write(f"httptap: {exc}\n")
+                self._close_sinks(report=False)
                 return EXIT_USAGE
         try:
             capture = self._open()
@@ -194,25 +224,31 @@ class _Run:
             if exc.remedy:
                 env.stderr.write(f"httptap: {exc.remedy}\n")
             self._close_har()
+            self._close_sinks(report=False)
             return EXIT_FAILED
         if self._use_tui():
-            return self._run_tui(capture)
+            try:
+                return self._run_tui(capture)
+            finally:
+                self._close_sinks()
         restore = self._install_signals(capture)
         try:
             self._loop(capture)
+            self._hold_metrics()
         finally:
             capture.stop()  # what is still pending reaches _consume before this returns
             restore()
             self._close_har()
             self.env.stdout.flush()
         self._totals()
+        self._close_sinks()
         if self.tally.error is not None and self.tally.completed == 0 and not args.open:
             return EXIT_FAILED
         return EXIT_OK
 
     def _use_tui(self) -> bool:
         args = self.args
-        return (self.env.stdout_isatty and not (args.jsonl or args.plain)
+        return (self.env.stdout_isatty and not (args.jsonl or args.plain or args.quiet)
                 and args.count is None and args.duration is None)
 
     def _run_tui(self, capture: Capture) -> int:
@@ -243,14 +279,20 @@ class _Run:
                 exchanges = load_session(args.open)
             except (SessionError, OSError) as exc:
                 raise CaptureError(str(exc), "") from exc
-            return ReplayCapture(exchanges).start()
+            replay = ReplayCapture(exchanges)
+            if self.sinks is not None:  # before start: a replay emits everything at once
+                replay.subscribe(self.sinks)
+            return replay.start()
         options = CaptureOptions(
             body_limit=args.body_limit,
             ring_kib=args.ring_kib,
             show_secrets=args.show_secrets,
             use_helper=True if args.helper else None,
         )
-        return self.env.open_capture(args.pid, options)
+        capture = self.env.open_capture(args.pid, options)
+        if self.sinks is not None:
+            capture.subscribe(self.sinks)
+        return capture
 
     def _install_signals(self, capture: Capture) -> Callable[[], None]:
         if not self.env.install_signals:
@@ -312,6 +354,8 @@ class _Run:
         env = self.env
         if self.har is not None:
             self.har.add(ex)
+        if self.args.quiet:
+            return
         if self.args.jsonl:
             if self.schemas is None:
                 self._lines.append(contract.to_json(ex) + "\n")
@@ -321,6 +365,28 @@ class _Run:
                 self._lines.append(_JSON.encode(obj) + "\n")
         else:
             self._lines.append(format_line(ex, env.columns if env.stdout_isatty else 80) + "\n")
+
+    # -- export (issue 19) --
+    def _hold_metrics(self) -> None:
+        """``--open`` with ``--metrics``: keep serving the replayed metrics until stopped."""
+        sinks = self.sinks
+        if not (self.args.open and sinks is not None and sinks.metrics is not None):
+            return
+        self.env.stderr.write("httptap: replayed; serving metrics until Ctrl-C\n")
+        self.env.stderr.flush()
+        deadline = time.monotonic() + self.args.duration if self.args.duration else None
+        while not self.stopping and not self._done(deadline):
+            time.sleep(0.1)
+
+    def _close_sinks(self, report: bool = True) -> None:
+        sinks, self.sinks = self.sinks, None
+        if sinks is None:
+            return
+        sinks.close()
+        if report:
+            for line in sinks.summary():
+                self.env.stderr.write(f"httptap: {line}\n")
+    # -- end export --
 
     def _close_har(self) -> None:
         if self.har is not None:
