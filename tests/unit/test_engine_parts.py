@@ -3,7 +3,6 @@ masking, totals (Stats, Lost), and the layering rule that keeps capture inside t
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 from httptap.capture.events import Dir, Event, Kind, SockFlag, encode
@@ -127,30 +126,3 @@ def test_lost_bytes_and_per_connection_cross_the_helper_protocol() -> None:
     rec = Stats(events=3, lost=1, lost_bytes=300, per_connection={"pid 1 fd 6": 300})
     assert from_json(to_json(rec)) == rec
     assert from_json(to_json(Lost(2, 1, 6))) == Lost(2, 1, 6)
-
-
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), str(path))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{a.name}" for a in node.names)
-    return names
-
-
-def test_only_the_engine_imports_capture() -> None:
-    allowed = {ROOT / "httptap" / "engine", ROOT / "httptap" / "capture"}
-    offenders = []
-    for folder in ("httptap", "lsp", "ipython_ext"):
-        for path in (ROOT / folder).rglob("*.py"):
-            if any(path.is_relative_to(a) for a in allowed):
-                continue
-            bad = {m for m in _imports(path) if m.startswith("httptap.capture")}
-            if path == ROOT / "httptap" / "streams.py":
-                bad = {m for m in bad if not m.startswith("httptap.capture.events")}
-            if bad:
-                offenders.append(f"{path.relative_to(ROOT)}: {sorted(bad)}")
-    assert offenders == []
