@@ -213,7 +213,9 @@ class HttptapApp(App[int]):
             if isinstance(rec, Ready):
                 if rec.message:
                     self._say(rec.message, timeout=3)
-            elif isinstance(rec, ProcessExit):
+            elif isinstance(rec, ProcessExit) and rec.pid in self.capture_state.pids:
+                # a target's exit is news; its children come and go (a shell loop forks
+                # hundreds), so the status bar counts them instead
                 more = f"; {rec.remaining} traced process(es) left" if rec.remaining else ""
                 self._say(f"process {rec.pid} exited{more}", severity="warning", timeout=5)
             elif isinstance(rec, Error):
@@ -258,6 +260,7 @@ class HttptapApp(App[int]):
             follow=lst.follow,
             paused=self.store.paused,
             held=self.store.held,
+            exited=len(self.capture_state.exited),
             state=self.state,
         ))
 

@@ -24,6 +24,7 @@ class Status:
     follow: bool = True
     paused: bool = False
     held: int = 0
+    exited: int = 0  # traced processes (children included) that exited
     state: str = "live"  # "live", "ended", "loaded" or "error"
 
 
@@ -42,6 +43,9 @@ def status_text(s: Status) -> Text:
     out.append(f"{s.rate:.1f} req/s")
     out.append(*_SEP)
     out.append(f"lost {s.lost}", "bold white on red" if s.lost else "dim")
+    if s.exited:
+        out.append(*_SEP)
+        out.append(f"{s.exited} exited", "dim")
     if s.dropped:
         out.append(*_SEP)
         out.append(f"dropped {s.dropped}", "yellow")

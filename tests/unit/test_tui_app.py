@@ -30,7 +30,7 @@ from httptap.model import (
     Role,
     Timings,
 )
-from httptap.records import Completed, Error, Lost, Pending, Ready, Record, Stats
+from httptap.records import Completed, Error, Lost, Pending, ProcessExit, Ready, Record, Stats
 from httptap.ui.app import FLUSH_HZ, HttptapApp
 from httptap.ui.body_view import BodyView
 from httptap.ui.detail import DetailScreen
@@ -141,6 +141,21 @@ def _coro(aw: Coroutine[Any, Any, None]) -> Coroutine[Any, Any, None]:
 
 
 # -- the list ------------------------------------------------------------------------------
+
+
+def test_exited_children_are_counted_not_announced_one_by_one():
+    async def body(pilot, app, cap):
+        cap.push(Ready([4242], "attached to PID 4242"))
+        cap.push(*[ProcessExit(5000 + i, remaining=1) for i in range(80)])
+        await wait_for(pilot, lambda: len(app.capture_state.exited) == 80)
+        app._update_status()
+        await pilot.pause()
+        assert not [n for n in app._notifications if "exited" in n.message]
+        assert "80 exited" in screen_text(app)
+        cap.push(ProcessExit(4242, remaining=0))  # the target itself: said
+        await wait_for(pilot, lambda: any("process 4242 exited" in n.message
+                                          for n in app._notifications))
+    run(body)
 
 
 def test_rows_appear_and_pending_rows_complete_in_place():
