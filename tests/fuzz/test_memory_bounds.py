@@ -15,9 +15,9 @@ from httptap.export.har import MAX_DECODED, exchange_to_har_entry
 from httptap.model import Body, Connection, Exchange, Proto, Request, Response
 from httptap.protocols.base import Direction, ExchangeDone, ParseFailed
 from httptap.protocols.grpc import GrpcFramer
-from httptap.protocols.hpack_tolerant import MAX_TABLE_SIZE, TolerantDecoder
 from httptap.protocols.http1 import Http1Parser
 from httptap.protocols.http2 import PREFACE, Http2Parser
+from httptap.protocols.http2._hpack import MAX_TABLE_SIZE, TolerantDecoder
 from httptap.streams import StreamTable
 from httptap.ui.decode import DISPLAY_LIMIT, decode_body
 from tests.fuzz._harness import tried
