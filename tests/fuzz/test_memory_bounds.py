@@ -16,8 +16,7 @@ from httptap.model import Body, Connection, Exchange, Proto, Request, Response
 from httptap.protocols.base import Direction, ExchangeDone, ParseFailed
 from httptap.protocols.grpc import GrpcFramer
 from httptap.protocols.http1 import Http1Parser
-from httptap.protocols.http2 import PREFACE, Http2Parser
-from httptap.protocols.http2._hpack import MAX_TABLE_SIZE, TolerantDecoder
+from httptap.protocols.http2 import MAX_TABLE_SIZE, PREFACE, Http2Parser, TolerantDecoder
 from httptap.streams import StreamTable
 from httptap.ui.decode import DISPLAY_LIMIT, decode_body
 from tests.fuzz._harness import tried

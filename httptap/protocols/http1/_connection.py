@@ -35,7 +35,6 @@ from httptap.protocols.http1._bodies import BodyReader
 from httptap.protocols.http1._exchanges import MAX_WAITING
 from httptap.protocols.http1._framing import MAX_HEAD, content_length, is_chunked
 from httptap.protocols.http1._heads import (
-    head_end,
     protocol_name,
     request_fields,
     response_fields,
@@ -205,13 +204,21 @@ class Http1Parser(BodyReader):
             if pos == n:
                 return n
             side.first_ts = ts
-        end = head_end(buf, side.scan if side.scan > pos else pos)
-        if end < 0:
-            if n - pos > MAX_HEAD:
-                self._bad(side, f"message head larger than {MAX_HEAD} bytes", events)
-                return STOP
-            side.scan = max(0, n - pos - 3)
-            return side.stash(buf, pos)
+        scan = side.scan if side.scan > pos else pos
+        end = buf.find(b"\r\n\r\n", scan)
+        if end >= 0:
+            # A bare-LF head may end first (and its body hold a CRLFCRLF).
+            lf = buf.find(b"\n\n", scan, end)
+            end = end + 4 if lf < 0 else lf + 2
+        else:
+            end = buf.find(b"\n\n", scan)
+            if end < 0:
+                if n - pos > MAX_HEAD:
+                    self._bad(side, f"message head larger than {MAX_HEAD} bytes", events)
+                    return STOP
+                side.scan = max(0, n - pos - 3)
+                return side.stash(buf, pos)
+            end += 2
         side.scan = 0
         if end - pos > MAX_HEAD:
             self._bad(side, f"message head larger than {MAX_HEAD} bytes", events)

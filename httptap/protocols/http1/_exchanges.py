@@ -48,7 +48,8 @@ class ExchangeBook:
 
     def _end(self, side: Side, ts: int, events: list[ParserEvent]) -> None:
         ex = side.ex
-        side.reset_message()
+        side.ex = side.msg = side.body = None  # side.reset_message(), inlined: per message
+        side.first_ts = None
         side.state = HEAD
         if ex is None:
             return

@@ -1,4 +1,4 @@
-"""Message heads: where one ends, and its fields (llhttp first, h11 for what llhttp refuses)."""
+"""Message heads: their fields (llhttp first, h11 for what llhttp refuses)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,6 @@ from httptap.protocols.http1 import _h11
 from httptap.protocols.http1._framing import MAX_HEAD
 from httptap.protocols.http1._h11 import RequestHead, ResponseHead
 from httptap.protocols.http1._llhttp import HeadValidator, split_fields
-
-
-def head_end(buf: bytes | bytearray, scan: int) -> int:
-    """Index just past the empty line ending the head searched from ``scan``, or -1."""
-    end = buf.find(b"\r\n\r\n", scan)
-    if end >= 0:
-        # A bare-LF head may end first (and its body hold a CRLFCRLF).
-        lf = buf.find(b"\n\n", scan, end)
-        return end + 4 if lf < 0 else lf + 2
-    end = buf.find(b"\n\n", scan)
-    return end + 2 if end >= 0 else -1
 
 
 def request_fields(llhttp: HeadValidator, head: bytes | bytearray) -> RequestHead | None:

@@ -39,8 +39,8 @@ class Bodies(StreamBook):
             framer = st.grpc_req
             if framer is not None:
                 msgs = framer.feed(chunk)
-                if msgs:
-                    ex.grpc.requests.extend(msgs)  # type: ignore[union-attr]
+                if msgs and ex.grpc is not None:  # a framer exists only for a gRPC call
+                    ex.grpc.requests.extend(msgs)
                 if framer.notes:
                     self._merge_grpc_notes(st)
         else:
@@ -56,8 +56,8 @@ class Bodies(StreamBook):
                 framer = st.grpc_resp = self._framer(None)
             if framer is not None:
                 msgs = framer.feed(chunk)
-                if msgs:
-                    ex.grpc.responses.extend(msgs)  # type: ignore[union-attr]
+                if msgs and ex.grpc is not None:  # a framer exists only for a gRPC call
+                    ex.grpc.responses.extend(msgs)
                 if framer.notes:
                     self._merge_grpc_notes(st)
         self._dirty[st.sid] = st

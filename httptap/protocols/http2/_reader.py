@@ -313,10 +313,10 @@ class FrameReader(HeaderBlocks):
             return
         st = side.d_stream
         live = st is not None and self._streams.get(st.sid) is st
-        if side.mode == M_DATA and live and side.d_left:
+        if side.mode == M_DATA and st is not None and live and side.d_left:
             # The frame's remaining length is known: the body's true size stays right.
             # (The lost-bytes note counts the whole gap, below.)
-            self._on_data_gap(st, side.direction, side.d_left, note=False)  # type: ignore[arg-type]
+            self._on_data_gap(st, side.direction, side.d_left, note=False)
         if side.mode == M_RESYNC:
             # Bytes before and after a gap are not contiguous: the window starts afresh.
             side.dropped += len(side.buf)
