@@ -29,7 +29,8 @@ class BodyReader(ExchangeBook):
         """Inside a Content-Length body."""
         body = side.body
         assert body is not None  # set with the head that framed this body
-        take = min(side.remaining, len(buf) - pos)
+        left = len(buf) - pos
+        take = side.remaining if side.remaining < left else left  # not min(): hot path
         limit = self._limit
         if not body.size and take <= limit:
             # The usual case, a body in one piece: no need for Body.append.
@@ -78,7 +79,8 @@ class BodyReader(ExchangeBook):
     def _chunk_data(self, side: Side, buf: bytes | bytearray, pos: int) -> int:
         body = side.body
         assert body is not None
-        take = min(side.remaining, len(buf) - pos)
+        left = len(buf) - pos
+        take = side.remaining if side.remaining < left else left
         if body.truncated:
             body.size += take
         else:
