@@ -55,8 +55,8 @@ def parse_fields(block: bytes | bytearray) -> list[tuple[str, str]] | None:
             more = line.strip(b" \t").decode("latin-1")
             fields[-1] = (name, f"{value} {more}")
             continue
-        name, sep, value = line.partition(b":")
-        if not sep or not name or name != name.strip(b" \t"):
+        raw_name, sep, raw_value = line.partition(b":")
+        if not sep or not raw_name or raw_name != raw_name.strip(b" \t"):
             return None
-        fields.append((name.decode("latin-1"), value.strip(b" \t").decode("latin-1")))
+        fields.append((raw_name.decode("latin-1"), raw_value.strip(b" \t").decode("latin-1")))
     return fields

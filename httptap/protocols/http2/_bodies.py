@@ -6,7 +6,7 @@ decoded, from the length-prefixed framing of its first body bytes.
 
 from __future__ import annotations
 
-from httptap.model import GrpcCall, Response
+from httptap.model import Body, GrpcCall, Response
 from httptap.protocols.base import Direction
 from httptap.protocols.grpc import GrpcFramer, looks_like_grpc, new_call
 from httptap.protocols.http2._streams import NK_LOST, Stream, StreamBook
@@ -67,6 +67,7 @@ class Bodies(StreamBook):
         if ex.grpc is not None:
             st.sniff = False
             return
+        body: Body | None
         if direction is Direction.REQUEST:
             body = ex.request.body
         elif ex.response is not None and ex.response.headers and not st.implicit:
