@@ -6,8 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from httptap.model import Connection, Proto
-from httptap.protocols.hpack_tolerant import MAX_TABLE_SIZE, TolerantDecoder
-from httptap.protocols.http2 import Http2Parser
+from httptap.protocols.http2 import MAX_TABLE_SIZE, Http2Parser, TolerantDecoder
 from tests.fuzz._harness import check_events, fuzz_settings, guarded
 from tests.fuzz._strategies import GAP_SIZES, direction, mutate
 from tests.unit.test_http2_helpers import GRPC_REQUEST_HEADERS, H2Pair, grpc_frame, raw_frame

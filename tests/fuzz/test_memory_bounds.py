@@ -16,9 +16,8 @@ from httptap.model import Body, Connection, Exchange, Proto, Request, Response
 from httptap.present import DISPLAY_LIMIT, decode_body
 from httptap.protocols.base import Direction, ExchangeDone, ParseFailed
 from httptap.protocols.grpc import GrpcFramer
-from httptap.protocols.hpack_tolerant import MAX_TABLE_SIZE, TolerantDecoder
 from httptap.protocols.http1 import Http1Parser
-from httptap.protocols.http2 import PREFACE, Http2Parser
+from httptap.protocols.http2 import MAX_TABLE_SIZE, PREFACE, Http2Parser, TolerantDecoder
 from httptap.streams import StreamTable
 from tests.fuzz._harness import tried
 from tests.unit.test_http2_helpers import raw_frame

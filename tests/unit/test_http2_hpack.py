@@ -6,7 +6,7 @@ from hpack import Decoder, Encoder
 from hypothesis import given
 from hypothesis import strategies as st
 
-from httptap.protocols.hpack_tolerant import TolerantDecoder
+from httptap.protocols.http2 import TolerantDecoder
 
 _names = st.sampled_from(["x-a", "x-b", "content-type", "cookie", "x-ü", ":path", "accept"])
 _values = st.text(max_size=40)

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from httptap.protocols import http2
 from httptap.protocols.base import ParseFailed
 from httptap.protocols.http2 import PREFACE
+from httptap.protocols.http2 import _reader as http2_reader
 from tests.unit.test_http2_helpers import (
     REQ,
     RESP,
@@ -221,7 +221,7 @@ def test_garbage_in_the_middle_resynchronises() -> None:
 
 
 def test_midstream_garbage_gives_up_eventually(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(http2, "_RESYNC_GIVE_UP", 20_000)
+    monkeypatch.setattr(http2_reader, "_RESYNC_GIVE_UP", 20_000)
     parser = new_parser(midstream=True)
     rng = random.Random(1)
     events = []
