@@ -20,8 +20,8 @@ from httptap.model import (
     Exchange,
     GrpcCall,
     GrpcMessage,
-    Proto,
     Message,
+    Proto,
     Request,
     Response,
     Role,
@@ -166,8 +166,8 @@ def to_json(ex: Exchange) -> str:
             f'"responses": [{", ".join(map(_grpc_json, g.responses))}]}}}}'
         )
     return (
-        f'{{"v": {VERSION}, "type": "exchange", "id": "{id_}", "pid": {conn.pid}, "tid": {conn.tid}, '
-        f'"role": {_s(conn.role)}, '
+        f'{{"v": {VERSION}, "type": "exchange", "id": "{id_}", "pid": {conn.pid}, '
+        f'"tid": {conn.tid}, "role": {_s(conn.role)}, '
         f'"proto": {_PROTO_GRPC if g is not None else _s(conn.protocol)}, '
         f'"tls": {"true" if conn.tls else "false"}, '
         f'"local": "{local}", "remote": "{remote}", "method": "{method}", '
