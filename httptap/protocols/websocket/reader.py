@@ -70,20 +70,22 @@ class WebSocketReader:
         self._ts = ts_ns
         if size <= 0:
             return []
-        frame = self._frame
-        if self._synced and frame is not None and not self._buf and size <= self._left:
-            self._left -= size
+        if self._synced and self._frame is not None and not self._buf:
+            # the frame's own length says how much of the gap is its payload
+            part = min(size, self._left)
+            self._left -= part
+            size -= part
             msg = self._msg
             if msg is not None and not self._orphan:
                 if msg.compressed:
-                    self._fail(msg, f"{size} bytes of a compressed message were missed")
+                    self._fail(msg, f"{part} bytes of a compressed message were missed")
                     if self._inflater is not None:
                         self._inflater.lose_context()
                 else:
-                    msg.body.skip(size)
+                    msg.body.skip(part)
             if self._left == 0:
                 self._end_frame()
-        else:
+        if size:
             self._note(f"{size} bytes were missed; resynchronising on the next frame")
             self._abandon("cut by missed bytes")
             self._buf.clear()
@@ -171,6 +173,8 @@ class WebSocketReader:
                                    self._ts, code, reason))
 
     def _start_frame(self, h: FrameHeader) -> None:
+        if h.opcode != Opcode.CONTINUATION and self._msg is not None:
+            self._abandon("cut by the next message")
         self._frame = h
         self._left = h.length
         self._masker = XorMaskerSimple(h.mask) if h.masked else None
@@ -180,17 +184,14 @@ class WebSocketReader:
                 self._note("continuation frames without their first frame (joined "
                            "mid-message): skipped")
             return
-        if self._msg is not None:
-            self._abandon("cut by the next message")
         self._orphan = False
-        msg = self._msg = _Assembly(h.opcode, h.rsv1)
+        self._msg = _Assembly(h.opcode, h.rsv1)
         if h.rsv1:
             self._inflater_for_message().start()
             if self._inflater is not None and self._inflater.context_lost:
                 self._inflater.context_lost = False
                 self._note("the compression context of earlier messages was missed: "
                            "messages that refer to it cannot be inflated")
-        del msg
 
     def _inflater_for_message(self) -> Inflater:
         if self._inflater is None:
