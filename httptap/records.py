@@ -36,9 +36,13 @@ class Completed:
 
 @dataclass(slots=True)
 class Message:
-    """A WebSocket message or server-sent event, as it happens (its exchange goes on)."""
+    """A WebSocket message or server-sent event, as it happens (its exchange goes on).
+
+    ``exchange`` is the live exchange it belongs to (its handshake or SSE response) where the
+    capture runs in this process; None when it came through the helper (``exchange_id``)."""
 
     message: model.Message
+    exchange: Exchange | None = None
 
 
 @dataclass(slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from httptap.model import Exchange
+from httptap.model import Exchange, Message
 
 _FIXED = 12 + 1 + 7 + 1 + 7 + 1 + 1 + 3 + 1 + 8 + 1 + 7  # every column but the URL
 
@@ -53,3 +53,22 @@ def format_line(ex: Exchange, width: int = 80) -> str:
         f"{target:<{room}}{flag}{status:>3} {human_ms(ex.duration_ms):>8} "
         f"{human_size(ex.size):>7}"
     ).rstrip()
+
+
+def format_message_line(m: Message, width: int = 80) -> str:
+    """``time pid ↑/↓ proto opcode size data`` for a WebSocket message or SSE event."""
+    arrow = "↑" if m.direction == "sent" else "↓"
+    what = m.sse_event or "event" if m.proto == "sse" else m.opcode
+    if m.opcode == "close" and m.close_code is not None:
+        what = f"close {m.close_code}"
+    head = (f"{clock(m.wall)} {m.pid:>7} {arrow} {'ws' if m.proto == 'websocket' else 'sse'} "
+            f"{what[:12]:<12} {human_size(m.size):>7} ")
+    if m.opcode in ("binary", "ping", "pong") and m.proto == "websocket":
+        data = m.data.hex(" ")
+    else:
+        data = m.data.decode("utf-8", "replace")
+    data = data.replace("\r", "\\r").replace("\n", "\\n")
+    room = max(width - len(head), 10)
+    if len(data) > room:
+        data = data[: room - 1] + "…"
+    return (head + data).rstrip()

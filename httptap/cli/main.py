@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from httptap import argtypes, contract
-from httptap.cli.lines import format_line, human_size
+from httptap.cli.lines import format_line, format_message_line, human_size
 from httptap.engine.api import Capture, CaptureError, CaptureOptions, ReplayCapture, open_capture
 from httptap.gctune import tune_gc
 from httptap.model import Exchange
-from httptap.records import Completed, Error, Lost, ProcessExit, Ready, Record, Stats
+from httptap.records import Completed, Error, Lost, Message, ProcessExit, Ready, Record, Stats
 
 if TYPE_CHECKING:
     from httptap.protocols.proto_schema import ProtoSchemas
@@ -299,6 +299,8 @@ class _Run:
         env = self.env
         if isinstance(rec, Completed):
             self._show(rec.exchange)
+        elif isinstance(rec, Message):
+            self._show_message(rec)
         elif isinstance(rec, Ready):
             env.stderr.write(f"httptap: {rec.message} (Ctrl-C to stop)\n")
             env.stderr.flush()
@@ -335,6 +337,16 @@ class _Run:
                 self._lines.append(_JSON.encode(obj) + "\n")
         else:
             self._lines.append(format_line(ex, env.columns if env.stdout_isatty else 80) + "\n")
+
+    def _show_message(self, rec: Message) -> None:
+        """A WebSocket message or SSE event, as it happens, if its exchange passes the filter."""
+        if rec.exchange is not None and not self.filter.matches(rec.exchange):
+            return
+        if self.args.jsonl:
+            self._lines.append(_JSON.encode(contract.message_to_dict(rec.message)) + "\n")
+        else:
+            width = self.env.columns if self.env.stdout_isatty else 80
+            self._lines.append(format_message_line(rec.message, width) + "\n")
 
     def _close_har(self) -> None:
         if self.har is not None:

@@ -43,6 +43,7 @@ note "parse error: ...") so no pending row is left behind.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from http import HTTPStatus
 
 from httptools import HttpParserError, HttpParserUpgrade, HttpRequestParser, HttpResponseParser
@@ -51,6 +52,7 @@ from httptap.model import Body, Connection, Exchange, Request, Response, Timings
 from httptap.protocols import _http1_h11
 from httptap.protocols._http1_h11 import SPECIAL_LENS, HeadFields
 from httptap.protocols.base import (
+    BodyTap,
     Direction,
     ExchangeDone,
     ExchangePending,
@@ -126,6 +128,7 @@ class _Side:
         "scan",
         "sink",
         "state",
+        "tap",
     )
 
     def __init__(self, is_request: bool, state: int) -> None:
@@ -144,16 +147,21 @@ class _Side:
         self.hold_ts: int | None = None
         self.sink = _Sink()
         self.llhttp: HttpRequestParser | HttpResponseParser | None = None
+        self.tap: BodyTap | None = None  # sees the (de-chunked) body as it arrives: SSE
 
 
 class Http1Parser:
     """Passive HTTP/1.0 and HTTP/1.1 parser for one connection (both directions)."""
 
     def __init__(
-        self, connection: Connection, *, body_limit: int = 65536, midstream: bool = False
+        self, connection: Connection, *, body_limit: int = 65536, midstream: bool = False,
+        body_tap: Callable[[Exchange], BodyTap | None] | None = None,
     ) -> None:
+        """``body_tap(exchange)``, called at each response head, may return a tap that sees
+        that response's body bytes as they arrive (server-sent events)."""
         self._conn = connection
         self._limit = body_limit
+        self._tap = body_tap
         start = _DESYNC if midstream else _HEAD
         self._rq = _Side(True, start)
         self._rs = _Side(False, start)
@@ -304,6 +312,8 @@ class Http1Parser:
                     pos = self._response_head(side, head, buf, end, ts, events)
             elif st == _CL:
                 take = side.remaining if side.remaining < n - pos else n - pos
+                if side.tap is not None:
+                    events += side.tap(bytes(buf[pos : pos + take]), ts)
                 body = side.body
                 if not body.size and take <= limit:  # type: ignore[union-attr]
                     # The usual case, a body in one piece: no need for Body.append.
@@ -319,6 +329,8 @@ class Http1Parser:
                 if side.remaining == 0:
                     self._end(side, ts, events)
             elif st == _CLOSE:
+                if side.tap is not None:
+                    events += side.tap(bytes(buf[pos:]), ts)
                 body = side.body
                 if body.truncated:  # type: ignore[union-attr]
                     body.size += n - pos  # type: ignore[union-attr]
@@ -345,6 +357,8 @@ class Http1Parser:
                     side.state = _TRAILERS
             elif st == _CHUNK_DATA:
                 take = side.remaining if side.remaining < n - pos else n - pos
+                if side.tap is not None:
+                    events += side.tap(bytes(buf[pos : pos + take]), ts)
                 body = side.body
                 if body.truncated:  # type: ignore[union-attr]
                     body.size += take  # type: ignore[union-attr]
@@ -566,6 +580,7 @@ class Http1Parser:
         side.ex = ex
         side.msg = resp
         side.body = resp.body
+        side.tap = self._tap(ex) if self._tap is not None else None
         method = ex.request.method
 
         rq = self._rq
@@ -641,7 +656,7 @@ class Http1Parser:
             leftover[Direction.REQUEST] = bytes(rq.buf)
         if end < len(buf):
             leftover[Direction.RESPONSE] = bytes(buf[end:])
-        events.append(Upgraded(protocol, leftover))
+        events.append(Upgraded(protocol, leftover, ex))
         rq.buf = self._rs.buf = b""
         rq.state = self._rs.state = _IGNORE
         rq.hold_ex = None
