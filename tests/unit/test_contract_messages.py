@@ -93,3 +93,23 @@ def test_exchange_lines_carry_their_type_and_no_messages_key() -> None:
     assert list(d)[:3] == ["v", "type", "id"] and d["type"] == "exchange"
     assert json.loads(contract.to_json(Exchange(id="1"))) == d
     assert contract.from_dict(d).messages == []
+
+
+def test_load_jsonl_puts_message_lines_on_their_exchange(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from httptap.export.jsonl import load_jsonl
+
+    sse = Message(id="1.1", exchange_id="1", proto="sse", opcode="event", data=b"early",
+                  size=5, sse_event="message", wall=2.0)
+    ws = Message(id="1.2", exchange_id="1", opcode="binary", data=b"\xff", size=1, wall=3.0)
+    stray = Message(id="9.1", exchange_id="9", data=b"?", size=1)
+    lines = [
+        contract.message_to_dict(sse),  # SSE events are printed before their exchange line
+        contract.to_dict(Exchange(id="1")),
+        {"v": 1, "type": "message", "message": contract.message_to_dict(ws)},  # the helper's
+        contract.message_to_dict(stray),  # its exchange is not in the file: dropped
+    ]
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(d) + "\n" for d in lines))
+    (ex,) = load_jsonl(path)
+    assert [(m.id, m.data, m.wall) for m in ex.messages] == [("1.1", b"early", 2.0),
+                                                            ("1.2", b"\xff", 3.0)]
