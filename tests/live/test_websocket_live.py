@@ -15,6 +15,7 @@ from datetime import datetime
 import pytest
 
 from tests.live.conftest import free_port
+from tests.live.test_tls_live import cert  # noqa: F401 - a fixture
 
 HTTPTAP = [sys.executable, "-m", "httptap.cli"]
 BIG = "".join(f"line {i:06d} of a big message\n" for i in range(5000))
@@ -62,12 +63,14 @@ def _seq(lines: list[dict], pid: int) -> list[tuple]:
             if d["type"] == "message" and d["pid"] == pid]
 
 
-@pytest.mark.parametrize("mode", ["deflate", "none"])
-def test_websockets_peers_both_sides_traced(mode: str, prog) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("mode", "tls"), [("deflate", False), ("none", False),
+                                           ("deflate", True)])
+def test_websockets_peers_both_sides_traced(mode: str, tls: bool, prog, request) -> None:  # type: ignore[no-untyped-def]
     port = free_port()
-    server = prog("ws_server.py", str(port), mode)
+    keys = list(request.getfixturevalue("cert")) if tls else []
+    server = prog("ws_server.py", str(port), mode, *keys)
     server.expect("ready")
-    client = prog("ws_client.py", str(port), mode)
+    client = prog("ws_client.py", str(port), mode, *(["tls"] if tls else []))
     client.expect("ready")
     cli = _Cli(client.pid, server.pid)
     try:
@@ -84,6 +87,7 @@ def test_websockets_peers_both_sides_traced(mode: str, prog) -> None:  # type: i
         lines += cli.stop()
     exchanges = {d["id"]: d for d in lines if d["type"] == "exchange"}
     assert sorted(d["role"] for d in exchanges.values()) == ["client", "server"]
+    assert all(d["tls"] is tls for d in exchanges.values())
     assert all(d["status"] == 101 for d in exchanges.values())
     big = len(BIG.encode())
     sent = [("sent", "text", 5), ("sent", "binary", 3), ("sent", "text", big)]
