@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from httptap.records import Completed, Error, Pending, Record, Stats
+from httptap.records import Completed, Error, Message, Pending, Record, Stats
 
 Subscriber = Callable[[list[Record]], None]
 
@@ -193,6 +193,7 @@ class ReplayCapture(Capture):
             assert isinstance(ex, Exchange)
             n += 1
             batch.append(Completed(ex) if ex.complete else Pending(ex))
+            batch.extend(Message(m, ex) for m in ex.messages)  # WebSocket / SSE, after it
         self._emit(batch)
         self._emit([Stats(exchanges=n)])
 

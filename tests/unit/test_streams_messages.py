@@ -107,3 +107,47 @@ def test_message_records_cross_the_helper_protocol() -> None:
             data=b"\xff\x00", size=2, time_ns=7_000_000_000, wall=7.0)
     back = from_json(to_json(Message(m)))
     assert isinstance(back, Message) and back.message == m and back.exchange is None
+
+
+def test_cli_replays_message_lines(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``--open`` of a saved session prints each exchange's messages after it: as message
+    lines with ``--jsonl``, as arrow lines otherwise; ``--filter`` applies to their exchange."""
+    import io
+    import json
+
+    from httptap import contract
+    from httptap.cli.main import Environment, main
+    from httptap.model import Connection, Exchange, Request, Response, Role
+    from httptap.model import Message as Msg
+
+    def ex(i: str, path: str) -> Exchange:
+        return Exchange(id=i, connection=Connection(pid=7, role=Role.CLIENT),
+                        request=Request(method="GET", authority="h", path=path),
+                        response=Response(status=101), complete=True, wall_start=1.0)
+
+    msgs = [Msg(id="1.1", exchange_id="1", pid=7, direction="sent", opcode="text",
+                data=b"hi\nthere", size=8, wall=2.0),
+            Msg(id="1.2", exchange_id="1", pid=7, opcode="close", data=b"bye", size=3,
+                close_code=1000, close_reason="bye", wall=3.0),
+            Msg(id="2.1", exchange_id="2", pid=7, opcode="binary", data=b"\x01", size=1)]
+    path = tmp_path / "s.jsonl"
+    rows = [contract.to_dict(ex("1", "/chat")), contract.to_dict(ex("2", "/other")),
+            *map(contract.message_to_dict, msgs)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    def run_cli(*args: str) -> list[str]:
+        out = io.StringIO()
+        env = Environment(stdout=out, stderr=io.StringIO(), stdout_isatty=False, columns=80,
+                          install_signals=False)
+        assert main(["--open", str(path), *args], env) == 0
+        return out.getvalue().splitlines()
+
+    lines = [json.loads(x) for x in run_cli("--jsonl", "--filter", "path=/chat")]
+    assert [(d["type"], d["id"]) for d in lines] == [("exchange", "1"), ("message", "1.1"),
+                                                     ("message", "1.2")]
+    assert lines[1] == contract.message_to_dict(msgs[0])
+    text = run_cli()
+    assert len(text) == 5 and all(len(x) <= 80 for x in text)
+    assert text[1].endswith("↑ ws text              8B hi\\nthere")
+    assert text[2].endswith("↓ ws close 1000        3B bye")
+    assert text[4].endswith("↓ ws binary            1B 01")
