@@ -301,3 +301,13 @@ def test_garbage_never_raises_and_stays_bounded(data: bytes, cuts: list[int], fr
     for m in events:
         if isinstance(m, WsMessage):
             assert len(m.data) <= 64 and m.size >= len(m.data)
+
+
+def test_gap_while_resynchronising_rescans_from_the_new_bytes() -> None:
+    r = WebSocketReader(from_client=False, synced=False)
+    # a candidate header waiting for its confirmation, then a gap: the scan starts afresh
+    waiting = frame(Opcode.BINARY, b"\xff" * 300)[:104]  # its payload is no frame header
+    events = r.feed(b"\xff" * 40 + waiting, 1) + r.gap(100, 2)
+    tail = b"\xff" + frame(Opcode.TEXT, b"after") + frame(Opcode.PING, b"")
+    events += r.feed(tail, 3) + r.close(4)
+    assert summary(events) == [t(b"after"), ("ping", b"", 0, False, False, None, "")]

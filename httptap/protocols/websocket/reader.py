@@ -89,6 +89,7 @@ class WebSocketReader:
             self._note(f"{size} bytes were missed; resynchronising on the next frame")
             self._abandon("cut by missed bytes")
             self._buf.clear()
+            self._scanner.reset()
             self._synced = False
             self._skipped = 0
         return self._take()

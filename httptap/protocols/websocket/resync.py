@@ -56,9 +56,13 @@ class Scanner:
         self._pending = [q - drop for q in waiting]
         return None, drop
 
-    def _found(self, p: int) -> tuple[int, int]:
+    def reset(self) -> None:
+        """The buffer was emptied: scan it from its start."""
         self._next = 0
         self._pending = []
+
+    def _found(self, p: int) -> tuple[int, int]:
+        self.reset()
         return p, p
 
     def _judge(self, buf: bytearray, p: int, final: bool) -> bool | None:
