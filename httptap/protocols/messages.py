@@ -56,13 +56,20 @@ def sse_message(ev: SseEvent, direction: str) -> Message:
                    sse_retry=ev.retry, time_ns=ev.ts_ns)
 
 
+def _is_event_stream(headers: list[tuple[str, str]]) -> bool:
+    # called for every HTTP/1 response: the length test spares lower() on most names
+    for name, value in headers:
+        if len(name) == 12 and name.lower() == "content-type":
+            return value.split(";", 1)[0].strip().lower() == "text/event-stream"
+    return False
+
+
 def sse_tap(connection: Connection, limit: int) -> Callable[[Exchange], BodyTap | None]:
     """For ``Http1Parser``: a tap on each ``text/event-stream`` response body."""
 
     def make(ex: Exchange) -> BodyTap | None:
         resp = ex.response
-        kind = (resp.header("content-type") or "") if resp is not None else ""
-        if kind.split(";", 1)[0].strip().lower() != "text/event-stream":
+        if resp is None or not _is_event_stream(resp.headers):
             return None
         parser = SseParser(limit)
         log = MessageLog(ex)
