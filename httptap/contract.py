@@ -1,6 +1,8 @@
 """The JSON-lines contract (version 1): one object per exchange, and back.
 
-``httptap --jsonl`` prints ``to_dict``; the helper's exchange records carry the same object;
+Every line has ``"type"``: ``"exchange"`` (``to_dict``) or ``"message"`` (``message_to_dict``:
+a WebSocket message or server-sent event, printed as it happens). ``httptap --jsonl`` prints
+``to_dict``; the helper's exchange records carry the same object;
 ``--open file.jsonl`` reads it with ``from_dict``. Keys may be added, never renamed or removed
 without bumping ``VERSION``.
 """
@@ -18,6 +20,7 @@ from httptap.model import (
     Exchange,
     GrpcCall,
     GrpcMessage,
+    Message,
     Proto,
     Request,
     Response,
@@ -37,6 +40,7 @@ def to_dict(ex: Exchange) -> dict[str, Any]:
     t = ex.timings
     out: dict[str, Any] = {
         "v": VERSION,
+        "type": "exchange",
         "id": ex.id,
         "pid": conn.pid,
         "tid": conn.tid,
@@ -163,8 +167,8 @@ def to_json(ex: Exchange) -> str:
             f'"responses": [{", ".join(map(_grpc_json, g.responses))}]}}}}'
         )
     return (
-        f'{{"v": {VERSION}, "id": "{id_}", "pid": {conn.pid}, "tid": {conn.tid}, '
-        f'"role": {_s(conn.role)}, '
+        f'{{"v": {VERSION}, "type": "exchange", "id": "{id_}", "pid": {conn.pid}, '
+        f'"tid": {conn.tid}, "role": {_s(conn.role)}, '
         f'"proto": {_PROTO_GRPC if g is not None else _s(conn.protocol)}, '
         f'"tls": {"true" if conn.tls else "false"}, '
         f'"local": "{local}", "remote": "{remote}", "method": "{method}", '
@@ -246,6 +250,8 @@ def from_dict(d: dict[str, Any]) -> Exchange:
     """Rebuild an Exchange from a contract object (times keep microsecond precision)."""
     if d.get("v") != VERSION:
         raise ValueError(f"unsupported JSON-lines contract version {d.get('v')!r}")
+    if d.get("type", "exchange") != "exchange":
+        raise ValueError(f"not an exchange line: type {d.get('type')!r}")
     proto = Proto(d.get("proto") or "http/1.1")
     conn = Connection(
         pid=int(d.get("pid") or 0),
@@ -312,6 +318,67 @@ def from_dict(d: dict[str, Any]) -> Exchange:
         notes=list(d.get("notes") or []),
         complete=bool(d.get("complete", resp is not None)),
         wall_start=wall,
+    )
+
+
+def message_to_dict(m: Message) -> dict[str, Any]:
+    """The contract object of a message line."""
+    text, enc = encode_bytes(m.data)
+    out: dict[str, Any] = {
+        "v": VERSION,
+        "type": "message",
+        "id": m.id,
+        "exchange_id": m.exchange_id,
+        "pid": m.pid,
+        "tid": m.tid,
+        "proto": m.proto,
+        "direction": m.direction,
+        "opcode": m.opcode,
+        "data": text,
+        "data_encoding": enc,
+        "size": m.size,
+        "truncated": m.truncated,
+        "compressed": m.compressed,
+        "close_code": m.close_code,
+        "close_reason": m.close_reason,
+        "sse": None,
+        "time": _iso(m.wall),
+    }
+    if m.proto == "sse":
+        out["sse"] = {"id": m.sse_id, "event": m.sse_event, "retry": m.sse_retry}
+    return out
+
+
+def message_from_dict(d: dict[str, Any]) -> Message:
+    """Rebuild a Message from a message line (``time_ns`` from its wall time)."""
+    if d.get("v") != VERSION:
+        raise ValueError(f"unsupported JSON-lines contract version {d.get('v')!r}")
+    if d.get("type") != "message":
+        raise ValueError(f"not a message line: type {d.get('type')!r}")
+    sse = d.get("sse") or {}
+    wall = _parse_iso(d.get("time"))
+    data = decode_bytes(d.get("data") or "", d.get("data_encoding") or "utf-8")
+    code = d.get("close_code")
+    retry = sse.get("retry")
+    return Message(
+        id=str(d.get("id") or ""),
+        exchange_id=str(d.get("exchange_id") or ""),
+        pid=int(d.get("pid") or 0),
+        tid=int(d.get("tid") or 0),
+        proto=str(d.get("proto") or "websocket"),
+        direction=str(d.get("direction") or "received"),
+        opcode=str(d.get("opcode") or "text"),
+        data=data,
+        size=int(d["size"]) if d.get("size") is not None else len(data),
+        truncated=bool(d.get("truncated")),
+        compressed=bool(d.get("compressed")),
+        close_code=int(code) if code is not None else None,
+        close_reason=str(d.get("close_reason") or ""),
+        sse_id=sse.get("id"),
+        sse_event=sse.get("event"),
+        sse_retry=int(retry) if retry is not None else None,
+        time_ns=round(wall * 1e9) if wall is not None else 0,
+        wall=wall,
     )
 
 

@@ -134,6 +134,40 @@ class GrpcCall:
 
 
 @dataclass(slots=True)
+class Message:
+    """One WebSocket message or server-sent event on an exchange's connection.
+
+    ``direction`` is from the traced process's view (``"sent"`` | ``"received"``); fragments
+    are joined, so ``opcode`` is never a continuation. ``data`` holds at most the body limit
+    of the payload (decompressed when ``compressed``); ``size`` is its true length.
+    """
+
+    id: str = ""
+    exchange_id: str = ""
+    pid: int = 0
+    tid: int = 0
+    proto: str = "websocket"  # "websocket" | "sse"
+    direction: str = "received"  # "sent" | "received"
+    opcode: str = "text"  # text | binary | ping | pong | close | event
+    data: bytes = b""
+    size: int = 0
+    truncated: bool = False
+    compressed: bool = False
+    close_code: int | None = None
+    close_reason: str = ""
+    sse_id: str | None = None
+    sse_event: str | None = None
+    sse_retry: int | None = None
+    time_ns: int = 0  # monotonic, like Timings
+    wall: float | None = None  # epoch seconds of time_ns
+
+    @property
+    def text(self) -> str:
+        """``data`` as text (invalid UTF-8 replaced)."""
+        return self.data.decode("utf-8", "replace")
+
+
+@dataclass(slots=True)
 class Exchange:
     """One request and its response (or the lack of one so far)."""
 
@@ -147,6 +181,8 @@ class Exchange:
     notes: list[str] = field(default_factory=list)
     complete: bool = False
     wall_start: float | None = None  # epoch seconds of timings.request_start
+    #: WebSocket messages / server-sent events, in the order they happened
+    messages: list[Message] = field(default_factory=list)
 
     def note(self, text: str) -> None:
         """Add ``text`` to the notes once."""

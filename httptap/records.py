@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from httptap import model
 from httptap.model import Exchange
 
 
@@ -31,6 +32,17 @@ class Completed:
     """A complete exchange (or one closed without an answer, then with a note)."""
 
     exchange: Exchange
+
+
+@dataclass(slots=True)
+class Message:
+    """A WebSocket message or server-sent event, as it happens (its exchange goes on).
+
+    ``exchange`` is the live exchange it belongs to (its handshake or SSE response) where the
+    capture runs in this process; None when it came through the helper (``exchange_id``)."""
+
+    message: model.Message
+    exchange: Exchange | None = None
 
 
 @dataclass(slots=True)
@@ -81,4 +93,4 @@ class Error:
     remedy: str = ""
 
 
-Record = Ready | Pending | Completed | Stats | Lost | ProcessExit | Error
+Record = Ready | Pending | Completed | Message | Stats | Lost | ProcessExit | Error

@@ -18,7 +18,17 @@ from typing import Any
 
 from httptap.filter import Filter
 from httptap.model import Exchange
-from httptap.records import Completed, Error, Lost, Pending, ProcessExit, Ready, Record, Stats
+from httptap.records import (
+    Completed,
+    Error,
+    Lost,
+    Message,
+    Pending,
+    ProcessExit,
+    Ready,
+    Record,
+    Stats,
+)
 
 
 class Entry:
@@ -223,6 +233,7 @@ class History:
 
 
 _EXCHANGE_RECORDS = (Completed, Pending)
+_VERDICTS = 4096  # exchanges whose filter verdict is remembered for their messages
 
 
 def _done_of(entry: Entry) -> int:
@@ -241,6 +252,10 @@ class Applied:
     completed: list[Exchange] = field(default_factory=list)
     #: Ready, Lost, ProcessExit and Error records, in order
     notable: list[Record] = field(default_factory=list)
+    #: WebSocket messages and SSE events whose exchange passed the filter, in order
+    messages: list[Message] = field(default_factory=list)
+    #: ``completed`` and ``messages`` interleaved in record order: what a log prints
+    timeline: list[Exchange | Message] = field(default_factory=list)
 
 
 class CaptureState:
@@ -273,6 +288,8 @@ class CaptureState:
         self.received = 0  # Pending/Completed records taken
         self.completed = 0  # Completed records taken
         self.filtered_out = 0  # Pending/Completed records the filter turned away
+        # the filter's verdict on recent exchanges, for messages that come without theirs
+        self._verdicts: OrderedDict[str, bool] = OrderedDict()
 
     # -- derived ----------------------------------------------------------------------------
 
@@ -318,7 +335,7 @@ class CaptureState:
                     if done:
                         self._drop(ex, done, out)
                     continue
-                if matches is not None and not matches(ex):
+                if matches is not None and not self._verdict(ex.id, matches(ex)):
                     self.filtered_out += 1
                     self._drop(ex, done, out)
                     continue
@@ -326,16 +343,43 @@ class CaptureState:
                 if done:
                     self.completed += 1
                     out.completed.append(ex)
+                    out.timeline.append(ex)
                 if history is not None:
                     entry = history.put(ex)
                     if entry is not None:
                         out.changed.append(entry)
             elif isinstance(rec, Stats):
                 self.totals = rec
+            elif isinstance(rec, Message):
+                self._message(rec, matches, out)
             else:
                 self._note(rec)
                 out.notable.append(rec)
         return out
+
+    def _message(self, rec: Message, matches: Any, out: Applied) -> None:
+        history = self.history
+        entry = history.entry(rec.message.exchange_id) if history is not None else None
+        ex = rec.exchange or (entry.ex if entry is not None else None)
+        if matches is not None:
+            # the filter is on exchanges: a message goes with its handshake or SSE response
+            passed = matches(ex) if ex is not None else self._verdicts.get(rec.message.exchange_id)
+            if not passed:
+                return
+        if rec.exchange is None and entry is not None:
+            # through the helper a message comes alone: it joins its exchange here
+            entry.ex.messages.append(rec.message)
+        if entry is not None:
+            out.changed.append(entry)
+        out.messages.append(rec)
+        out.timeline.append(rec)
+
+    def _verdict(self, ex_id: str, passed: bool) -> bool:
+        verdicts = self._verdicts
+        verdicts[ex_id] = passed
+        if len(verdicts) > _VERDICTS:
+            verdicts.popitem(last=False)
+        return passed
 
     def _drop(self, ex: Exchange, done: bool, out: Applied) -> None:
         history = self.history

@@ -29,13 +29,14 @@ from httptap.protocols.base import (
     Direction,
     ExchangeDone,
     ExchangePending,
+    MessageSeen,
     ParseFailed,
     ParserEvent,
     ProtocolParser,
     Upgraded,
 )
 from httptap.protocols.sniff import Sniff, plausible_h2_frames, sniff
-from httptap.records import Completed, Pending, Record
+from httptap.records import Completed, Message, Pending, Record
 
 Resolver = Callable[[int, int], tuple[str, str]]
 #: the process name of a pid
@@ -402,6 +403,15 @@ class StreamTable:
                     if not any(n.startswith(NOTE_MIDSTREAM) for n in ex.notes):
                         ex.note(NOTE_MIDSTREAM)
                 out.append(Completed(ex))
+            elif isinstance(pe, MessageSeen):  # WebSocket / SSE: each one as it happens
+                ex = self._label(conn, pe.exchange)
+                m = pe.message
+                m.id = f"{ex.id}.{pe.seq}"
+                m.exchange_id = ex.id
+                m.pid = conn.connection.pid
+                m.tid = conn.connection.tid
+                m.wall = (m.time_ns + self._offset) / 1e9
+                out.append(Message(m, ex))
             elif isinstance(pe, ParseFailed):
                 self._switch_off(conn, not_http=True)
                 return
@@ -410,6 +420,17 @@ class StreamTable:
                 return
 
     def _upgrade(self, conn: _Conn, up: Upgraded, out: list[Record]) -> None:
+        if up.protocol == "websocket" and up.exchange is not None:
+            from httptap.protocols.websocket.connection import WebSocketParser
+
+            ws = WebSocketParser(conn.connection, up.exchange, body_limit=self.body_limit)
+            conn.parser = ws
+            t = up.exchange.timings
+            ts = t.response_end or t.response_start or 0  # the 101's: bytes that came with it
+            for direction, data in up.leftover.items():
+                if data:
+                    self._run(conn, ws.feed(direction, data, ts), out)
+            return
         if up.protocol == "h2c":
             parser = _make_parser(Proto.H2, conn.connection, self.body_limit, False, upgraded=True)
             if parser is not None:
@@ -457,6 +478,7 @@ def snapshot(ex: Exchange) -> Exchange:
         notes=list(ex.notes),
         complete=ex.complete,
         wall_start=ex.wall_start,
+        messages=list(ex.messages),
     )
 
 
@@ -464,8 +486,10 @@ def _make_parser(proto: Proto, connection: Connection, body_limit: int, midstrea
                  *, upgraded: bool = False) -> ProtocolParser | None:
     if proto is Proto.HTTP1:
         from httptap.protocols.http1 import Http1Parser
+        from httptap.protocols.messages import sse_tap
 
-        return Http1Parser(connection, body_limit=body_limit, midstream=midstream)
+        return Http1Parser(connection, body_limit=body_limit, midstream=midstream,
+                           body_tap=sse_tap(connection, body_limit))
     try:
         from httptap.protocols.http2 import Http2Parser
     except ImportError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from httptap.model import Exchange
+from httptap.model import Exchange, Message
 from httptap.present.clock import clock
 from httptap.present.units import human_ms, human_size
 
@@ -25,3 +25,22 @@ def format_line(ex: Exchange, width: int = 80) -> str:
         f"{target:<{room}}{flag}{status:>3} {human_ms(ex.duration_ms):>8} "
         f"{human_size(ex.size):>7}"
     ).rstrip()
+
+
+def format_message_line(m: Message, width: int = 80) -> str:
+    """``time pid ↑/↓ proto opcode size data`` for a WebSocket message or SSE event."""
+    arrow = "↑" if m.direction == "sent" else "↓"
+    what = m.sse_event or "event" if m.proto == "sse" else m.opcode
+    if m.opcode == "close" and m.close_code is not None:
+        what = f"close {m.close_code}"
+    head = (f"{clock(m.wall)} {m.pid:>7} {arrow} {'ws' if m.proto == 'websocket' else 'sse'} "
+            f"{what[:12]:<12} {human_size(m.size):>7} ")
+    if m.opcode in ("binary", "ping", "pong") and m.proto == "websocket":
+        data = m.data.hex(" ")
+    else:
+        data = m.data.decode("utf-8", "replace")
+    data = data.replace("\r", "\\r").replace("\n", "\\n")
+    room = max(width - len(head), 10)
+    if len(data) > room:
+        data = data[: room - 1] + "…"
+    return (head + data).rstrip()

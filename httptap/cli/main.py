@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from httptap import argtypes, contract, options
-from httptap.cli.lines import format_line
+from httptap.cli.lines import format_line, format_message_line
 from httptap.engine.api import Capture, CaptureError, CaptureOptions, open_capture
 from httptap.engine.replay import ReplayCapture
 from httptap.gctune import tune_gc
 from httptap.model import Exchange
 from httptap.present.units import human_size
-from httptap.records import Error, ProcessExit, Ready, Record
+from httptap.records import Error, Message, ProcessExit, Ready, Record
 from httptap.store import CaptureState
 
 if TYPE_CHECKING:
@@ -323,8 +323,11 @@ class _Run:
         done = self.tally.apply(batch)
         for rec in done.notable:
             self._say(rec)
-        for ex in done.completed:
-            self._show(ex)
+        for item in done.timeline:
+            if isinstance(item, Message):
+                self._show_message(item)
+            else:
+                self._show(item)
         if self.tally.limit_reached:
             self._finished.set()
         if self._lines:
@@ -365,6 +368,16 @@ class _Run:
                 self._lines.append(_JSON.encode(obj) + "\n")
         else:
             self._lines.append(format_line(ex, env.columns if env.stdout_isatty else 80) + "\n")
+
+    def _show_message(self, rec: Message) -> None:
+        """A WebSocket message or SSE event, as it happens (the filter is applied already)."""
+        if self.args.quiet:
+            return
+        if self.args.jsonl:
+            self._lines.append(_JSON.encode(contract.message_to_dict(rec.message)) + "\n")
+        else:
+            width = self.env.columns if self.env.stdout_isatty else 80
+            self._lines.append(format_message_line(rec.message, width) + "\n")
 
     # -- export (issue 19) --
     def _hold_metrics(self) -> None:

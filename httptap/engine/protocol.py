@@ -10,7 +10,17 @@ import json
 from typing import Any
 
 from httptap import contract
-from httptap.records import Completed, Error, Lost, Pending, ProcessExit, Ready, Record, Stats
+from httptap.records import (
+    Completed,
+    Error,
+    Lost,
+    Message,
+    Pending,
+    ProcessExit,
+    Ready,
+    Record,
+    Stats,
+)
 
 VERSION = 1
 
@@ -22,6 +32,8 @@ def to_json(rec: Record) -> str:
         d = {"type": "exchange", "exchange": contract.to_dict(rec.exchange)}
     elif isinstance(rec, Pending):
         d = {"type": "pending", "exchange": contract.to_dict(rec.exchange)}
+    elif isinstance(rec, Message):
+        d = {"type": "message", "message": contract.message_to_dict(rec.message)}
     elif isinstance(rec, Stats):
         d = {
             "type": "stats", "events": rec.events, "bytes": rec.bytes, "lost": rec.lost,
@@ -54,6 +66,8 @@ def from_json(line: str) -> Record:
         return Completed(contract.from_dict(d["exchange"]))
     if kind == "pending":
         return Pending(contract.from_dict(d["exchange"]))
+    if kind == "message":
+        return Message(contract.message_from_dict(d["message"]))
     if kind == "stats":
         return Stats(
             events=d["events"], bytes=d["bytes"], lost=d["lost"],

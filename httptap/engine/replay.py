@@ -14,7 +14,7 @@ from pathlib import Path
 
 from httptap.engine.api import Capture, CaptureError
 from httptap.model import Exchange
-from httptap.records import Completed, Pending, Ready, Record, Stats
+from httptap.records import Completed, Message, Pending, Ready, Record, Stats
 
 _POLL_S = 0.05
 _CHUNK = 256 * 1024
@@ -30,11 +30,12 @@ class ReplayCapture(Capture):
         self._exchanges = list(exchanges)
 
     def _run(self) -> None:
-        batch: list[Record] = [
-            Completed(ex) if ex.complete else Pending(ex) for ex in self._exchanges
-        ]
+        batch: list[Record] = []
+        for ex in self._exchanges:
+            batch.append(Completed(ex) if ex.complete else Pending(ex))
+            batch.extend(Message(m, ex) for m in ex.messages)  # WebSocket / SSE, after it
         self._emit(batch)
-        self._emit([Stats(exchanges=len(batch))])
+        self._emit([Stats(exchanges=len(self._exchanges))])
 
 
 class FollowCapture(Capture):

@@ -10,7 +10,7 @@ from typing import IO, Any
 from httptap import contract
 from httptap.export.session import SessionError
 from httptap.export.validate import check_exchange
-from httptap.model import Exchange
+from httptap.model import Exchange, Message
 
 #: Typed records of the helper protocol that carry an exchange object.
 _EXCHANGE_RECORDS = frozenset({"exchange", "completed", "pending"})
@@ -82,11 +82,13 @@ def load_jsonl(path: str | os.PathLike[str]) -> list[Exchange]:
 
     Blank lines are skipped; of typed records only ``exchange``/``pending`` ones are read
     (a later record for the same id replaces an earlier one, so a pending exchange that
-    completed appears once). A bad line raises ``SessionError`` naming file:line and why.
+    completed appears once). Message lines (WebSocket, SSE) join their exchange's
+    ``messages``. A bad line raises ``SessionError`` naming file:line and why.
     """
     name = os.fspath(path)
     by_id: dict[str, int] = {}
     out: list[Exchange] = []
+    messages: list[Message] = []
     try:
         fh = open(name, encoding="utf-8-sig", errors="replace")  # noqa: SIM115
     except OSError as exc:
@@ -98,16 +100,23 @@ def load_jsonl(path: str | os.PathLike[str]) -> list[Exchange]:
             ex = _parse_line(line, f"{name}:{lineno}")
             if ex is None:
                 continue
+            if isinstance(ex, Message):
+                messages.append(ex)
+                continue
             if ex.id and ex.id in by_id:
                 out[by_id[ex.id]] = ex
                 continue
             if ex.id:
                 by_id[ex.id] = len(out)
             out.append(ex)
+    for m in messages:
+        i = by_id.get(m.exchange_id)
+        if i is not None:
+            out[i].messages.append(m)
     return out
 
 
-def _parse_line(line: str, where: str) -> Exchange | None:
+def _parse_line(line: str, where: str) -> Exchange | Message | None:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -118,6 +127,12 @@ def _parse_line(line: str, where: str) -> Exchange | None:
         raise SessionError(f"{where}: expected a JSON object, got {type(obj).__name__}")
     # A helper record has "type"; a contract object always has "method" (and may one day
     # gain a "type" key of its own, since keys may be added).
+    if obj.get("type") == "message":
+        inner = obj.get("message")  # the helper's record wraps the line
+        try:
+            return contract.message_from_dict(inner if isinstance(inner, dict) else obj)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            raise SessionError(f"{where}: not an httptap message: {exc}") from None
     if "type" in obj and "method" not in obj:
         if obj.get("type") not in _EXCHANGE_RECORDS:
             return None  # ready, stats, lost, ... records carry no exchange

@@ -8,10 +8,11 @@ events. Parsers never touch bcc, sockets, threads or clocks: time comes in as ``
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from httptap.model import Exchange
+from httptap.model import Exchange, Message
 
 
 class Direction(enum.IntEnum):
@@ -46,9 +47,23 @@ class Upgraded:
 
     protocol: str  # "h2c", "websocket", "tunnel", ...
     leftover: dict[Direction, bytes] = field(default_factory=dict)
+    exchange: Exchange | None = None  # the handshake (its headers negotiate extensions)
 
 
-ParserEvent = ExchangePending | ExchangeDone | ParseFailed | Upgraded
+@dataclass(slots=True)
+class MessageSeen:
+    """A WebSocket message or server-sent event of ``exchange``, the ``seq``-th (from 1);
+    it is already in ``exchange.messages`` (unless the list is full)."""
+
+    exchange: Exchange
+    message: Message
+    seq: int
+
+
+ParserEvent = ExchangePending | ExchangeDone | ParseFailed | Upgraded | MessageSeen
+
+#: sees one response body's (de-chunked) bytes and their time as they arrive: SSE
+BodyTap = Callable[[bytes, int], list[ParserEvent]]
 
 
 class ProtocolParser(Protocol):

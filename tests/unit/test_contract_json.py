@@ -212,9 +212,11 @@ def test_ms_is_repr_of_rounded_milliseconds(ns: int) -> None:
 
 # -- examples --------------------------------------------------------------------------------
 
-# one nginx exchange as ``httptap --jsonl`` printed it (before to_json existed)
+# one nginx exchange as ``httptap --jsonl`` printed it (before to_json existed), with the
+# round-2 "type"
 NGINX = (
-    '{"v": 1, "id": "1", "pid": 26342, "tid": 26342, "role": "server", "proto": "http/1.1", '
+    '{"v": 1, "type": "exchange", "id": "1", "pid": 26342, "tid": 26342, "role": "server", '
+    '"proto": "http/1.1", '
     '"tls": false, "local": "127.0.0.1:52215", "remote": "127.0.0.1:57788", "method": "GET", '
     '"url": "http://127.0.0.1:52215/", "host": "127.0.0.1:52215", "path": "/", '
     '"status": 200, "started": "2026-11-30T03:46:14.844886Z", "duration_ms": 0.06, '

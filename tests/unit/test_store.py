@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from httptap.filter import compile_filter
-from httptap.model import Connection, Exchange, Request, Response, Timings
+from httptap.model import Connection, Exchange, Message, Request, Response, Timings
 from httptap.records import Completed, Error, Lost, Pending, ProcessExit, Ready, Stats
+from httptap.records import Message as MessageRecord
 from httptap.store import CaptureState, History
 
 
@@ -151,3 +152,26 @@ def test_without_history_only_counts() -> None:
                      Completed(_ex(4, status=500))])
     assert [ex.id for ex in done.completed] == ["3"] and done.changed == []
     assert (st.completed, st.filtered_out, st.pending, st.seen) == (1, 2, 0, 1)
+
+
+# -- messages (WebSocket, SSE) ----------------------------------------------------------------
+
+
+def _msg(ex_id: str, n: int) -> MessageRecord:
+    return MessageRecord(Message(id=f"{ex_id}.{n}", exchange_id=ex_id, data=b"m%d" % n))
+
+
+def test_a_message_from_the_helper_joins_its_exchange_in_order() -> None:
+    state = CaptureState(History(10))
+    done = state.apply([Completed(_ex(1)), _msg("1", 1), Completed(_ex(2)), _msg("1", 2)])
+    assert [x.message.id if isinstance(x, MessageRecord) else x.id
+            for x in done.timeline] == ["1", "1.1", "2", "1.2"]
+    held = state.history.get("1")
+    assert held is not None and [m.id for m in held.messages] == ["1.1", "1.2"]
+
+
+def test_messages_follow_their_exchange_through_the_filter_without_a_history() -> None:
+    state = CaptureState(filter=compile_filter("path=/1"))
+    done = state.apply([Completed(_ex(1)), Completed(_ex(2)), _msg("1", 1), _msg("2", 1),
+                        _msg("9", 1)])  # 9: an exchange never seen is not shown under a filter
+    assert [m.message.id for m in done.messages] == ["1.1"]

@@ -31,6 +31,8 @@ class BodyReader(ExchangeBook):
         assert body is not None  # set with the head that framed this body
         left = len(buf) - pos
         take = side.remaining if side.remaining < left else left  # not min(): hot path
+        if side.tap is not None:
+            events += side.tap(bytes(buf[pos : pos + take]), ts)
         limit = self._limit
         if not body.size and take <= limit:
             # The usual case, a body in one piece: no need for Body.append.
@@ -46,10 +48,14 @@ class BodyReader(ExchangeBook):
             self._end(side, ts, events)
         return pos + take
 
-    def _close_body(self, side: Side, buf: bytes | bytearray, pos: int) -> int:
+    def _close_body(
+        self, side: Side, buf: bytes | bytearray, pos: int, ts: int, events: list[ParserEvent]
+    ) -> int:
         """A response body that ends when the connection does: all of ``buf`` is body."""
         body = side.body
         assert body is not None
+        if side.tap is not None:
+            events += side.tap(bytes(buf[pos:]), ts)
         if body.truncated:
             body.size += len(buf) - pos
         else:
@@ -76,11 +82,15 @@ class BodyReader(ExchangeBook):
             side.state = TRAILERS
         return eol + 1
 
-    def _chunk_data(self, side: Side, buf: bytes | bytearray, pos: int) -> int:
+    def _chunk_data(
+        self, side: Side, buf: bytes | bytearray, pos: int, ts: int, events: list[ParserEvent]
+    ) -> int:
         body = side.body
         assert body is not None
         left = len(buf) - pos
         take = side.remaining if side.remaining < left else left
+        if side.tap is not None:
+            events += side.tap(bytes(buf[pos : pos + take]), ts)
         if body.truncated:
             body.size += take
         else:

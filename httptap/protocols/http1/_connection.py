@@ -23,8 +23,11 @@ note "parse error: ...") so no pending row is left behind.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from httptap.model import DEFAULT_BODY_LIMIT, Connection, Exchange, Request, Response, Timings
 from httptap.protocols.base import (
+    BodyTap,
     Direction,
     ExchangeDone,
     ExchangePending,
@@ -71,8 +74,12 @@ class Http1Parser(BodyReader):
         *,
         body_limit: int = DEFAULT_BODY_LIMIT,
         midstream: bool = False,
+        body_tap: Callable[[Exchange], BodyTap | None] | None = None,
     ) -> None:
+        """``body_tap(exchange)``, called at each response head, may return a tap that sees
+        that response's body bytes as they arrive (server-sent events)."""
         super().__init__(connection, body_limit=body_limit, midstream=midstream)
+        self._tap = body_tap
 
     # ------------------------------------------------------------------ public API
 
@@ -182,11 +189,11 @@ class Http1Parser(BodyReader):
             elif state == CL:
                 pos = self._length_body(side, buf, pos, ts, events)
             elif state == CLOSE:
-                pos = self._close_body(side, buf, pos)
+                pos = self._close_body(side, buf, pos, ts, events)
             elif state == CHUNK_SIZE:
                 pos = self._chunk_size_line(side, buf, pos, events)
             elif state == CHUNK_DATA:
-                pos = self._chunk_data(side, buf, pos)
+                pos = self._chunk_data(side, buf, pos, ts, events)
             elif state == CHUNK_END:
                 pos = self._chunk_end(side, buf, pos, events)
             elif state == TRAILERS:
@@ -337,6 +344,7 @@ class Http1Parser(BodyReader):
         side.ex = ex
         side.msg = resp
         side.body = resp.body
+        side.tap = self._tap(ex) if self._tap is not None else None
         method = ex.request.method
 
         rq = self._rq
@@ -412,7 +420,7 @@ class Http1Parser(BodyReader):
             leftover[Direction.REQUEST] = bytes(rq.buf)
         if end < len(buf):
             leftover[Direction.RESPONSE] = bytes(buf[end:])
-        events.append(Upgraded(protocol, leftover))
+        events.append(Upgraded(protocol, leftover, ex))
         rq.buf = self._rs.buf = b""
         rq.state = self._rs.state = IGNORE
         rq.hold_ex = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from httptap.model import Body, Exchange, Request, Response
+from httptap.protocols.base import BodyTap
 from httptap.protocols.http1._llhttp import HeadValidator
 
 # Per-direction states.
@@ -41,6 +42,7 @@ class Side:
         "remaining",
         "scan",
         "state",
+        "tap",
     )
 
     def __init__(self, is_request: bool, state: int) -> None:
@@ -58,6 +60,7 @@ class Side:
         self.hold_ex: Exchange | None = None  # request side: the switch proposal in flight
         self.hold_ts: int | None = None
         self.llhttp = HeadValidator(is_request)
+        self.tap: BodyTap | None = None  # sees the (de-chunked) body as it arrives: SSE
 
     def stash(self, buf: bytes | bytearray, pos: int) -> int:
         """Keep the unconsumed tail of ``buf`` for the next feed; returns ``STOP``."""
