@@ -39,3 +39,21 @@ def test_make_demo_installs_no_test_peers_and_make_test_does() -> None:
     assert "[test]" not in demo and "demo,test" not in demo
     test = _make("test")
     assert "--test-peers" in test and "'.[demo,test]'" in test
+
+
+def test_every_package_is_installed() -> None:
+    # pyproject lists packages by name (lsp/ and ipython_ext/ are mapped into httptap): a new
+    # package missing there works in the editable checkout and fails in a real `pip install .`
+    import tomllib
+
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(conf["packages"])
+    dirs = {src: Path(path) for src, path in conf["package-dir"].items()}
+    dirs["httptap"] = Path("httptap")
+    found = set()
+    for name, folder in dirs.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / folder).parts
+            if "node_modules" not in rel:
+                found.add(".".join((name, *rel)))
+    assert found <= listed, sorted(found - listed)
