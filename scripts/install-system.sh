@@ -7,7 +7,8 @@ need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 
 pkgs=(python3-bpfcc bpftool python3-venv python3-dev
-      nginx-light curl nghttp2-client wrk tshark nodejs openssl neovim tmux sudo fzf)
+      nginx-light curl nghttp2-client wrk tshark nodejs openssl neovim tmux sudo fzf
+      golang-go)
 for p in "${pkgs[@]}"; do have "$p" || need+=("$p"); done
 # NodeSource's nodejs carries npm; Debian's does not (the VS Code extension builds with npm)
 command -v npm >/dev/null 2>&1 || have npm || need+=(npm)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from httptap.capture import kheaders, procfs, tls_libs
+from httptap.capture.golang import report as go_report  # Go crypto/tls
 
 if TYPE_CHECKING:
     from httptap.cli.main import Environment
@@ -172,6 +173,10 @@ def _process(pid: int) -> list[Check]:
         system = ", ".join(tls_libs.system_libssl()) or "none found"
         out.append(Check("TLS library", True, "none mapped yet; the system libssl "
                          f"({system}) is hooked at attach, so a later `import ssl` is seen"))
+    # -- Go crypto/tls (httptap.capture.golang) --
+    for ok, detail in go_report.describe(pid):
+        out.append(Check("Go crypto/tls", ok, detail, optional=True))
+    # -- end Go crypto/tls --
     for note in tls_libs.unseen_tls(pid):
         out.append(Check("not visible", False, note, optional=True))
     return out

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from httptap.capture import procfs, tls_libs
 from httptap.capture.events import Kind, SockFlag, decode
+from httptap.capture.golang.hooks import GoTlsHooks  # Go crypto/tls
 from httptap.engine.api import Capture, CaptureError, CaptureOptions
 from httptap.model import Exchange
 from httptap.records import Completed, Lost, Pending, ProcessExit, Ready, Record, Stats
@@ -76,7 +77,7 @@ class InProcessCapture(Capture):
         self._tls_inspected: dict[tuple[int, int], tls_libs.TlsLibrary | None] = {}
         self._tls_scoped: dict[int, set[tuple[int, int]]] = {}  # pid -> file ids hooked for it
         self._system_tls: list[str] = []
-        self._go_noted: set[tuple[int, int]] = set()
+        self._go: GoTlsHooks | None = None  # Go crypto/tls probes (httptap.capture.golang)
         self.notes: list[str] = []  # what cannot be seen, said with the readiness line
 
     # -- attach ----------------------------------------------------------------------------
@@ -106,6 +107,7 @@ class InProcessCapture(Capture):
         except LoadError as exc:
             raise CaptureError(exc.message, exc.remedy) from exc
         self.headers_message = self._program.headers.message
+        self._go = GoTlsHooks(self._program)  # Go crypto/tls
         try:
             self._system_tls = tls_libs.system_libssl()
             for pid in self.pids:
@@ -153,15 +155,10 @@ class InProcessCapture(Capture):
     def _scan_tls(self, pid: int) -> None:
         """Hook, for ``pid``, the system libssl (even if not loaded yet) and every OpenSSL
         the process maps (private copies, static executables)."""
-        exe = tls_libs.file_id(f"/proc/{pid}/exe")
-        if exe is not None and exe not in self._go_noted and tls_libs.is_go_binary(
-            f"/proc/{pid}/exe"
-        ):
-            self._go_noted.add(exe)  # never hooked: uretprobes corrupt Go stacks
-            self.notes.append(
-                f"PID {pid} ({procfs.comm(pid)}) is a Go binary: its crypto/tls traffic is not "
-                "decrypted (no uprobes on Go); its plaintext HTTP is captured"
-            )
+        # -- Go crypto/tls (httptap.capture.golang) --
+        if self._go is not None and (go_note := self._go.attach(pid)):
+            self.notes.append(go_note)
+        # -- end Go crypto/tls --
         for path in [*self._system_tls, *tls_libs.mapped_executables(pid)]:
             self._hook_tls(path, pid)
 
@@ -247,6 +244,8 @@ class InProcessCapture(Capture):
                 self._alive.discard(ev.pid)
                 program.forget_pid(ev.pid)
                 program.release_tls(ev.pid)
+                if self._go is not None:  # Go crypto/tls
+                    self._go.release(ev.pid)
                 self._tls_scoped.pop(ev.pid, None)
                 self._resolver.forget(ev.pid)
                 out.append(ProcessExit(ev.pid, remaining=len(self._alive)))

@@ -1,0 +1,107 @@
+// ---- TLS: Go's crypto/tls.(*Conn).Read and Write, plaintext in the clear ---------------
+//
+// Appended to capture.c by the loader (it uses that file's maps and helpers). Uprobes at
+// each function's entry and at every RET instruction, never a uretprobe (Go moves
+// goroutine stacks; a rewritten return address kills the program). Go >= 1.17 register
+// ABI on amd64: receiver RAX, buffer RBX, length RCX at entry; n in RAX at return. R14
+// holds the goroutine: a call is keyed by (tgid, goroutine), since a goroutine may return
+// on another thread than the one it entered on.
+
+struct go_key {
+    u64 g;
+    u32 tgid;
+    u32 pad;
+};
+
+struct go_call {
+    u64 conn;
+    u64 buf;
+    u64 ts;
+    s32 fd;
+    u8 dir;
+};
+
+// Field offsets of tls.Conn -> net.Conn (data word) -> *netFD -> poll.FD -> Sysfd, per
+// traced process (userspace fills them from DWARF or its table; absent: the 1.17+ values).
+struct go_offsets {
+    u32 conn;
+    u32 tcp_fd;
+    u32 pfd;
+    u32 sysfd;
+};
+
+// LRU: a call whose return is never seen (a panic unwinding through it) ages out
+BPF_TABLE("lru_hash", struct go_key, struct go_call, go_calls, 65536);
+BPF_HASH(go_offsets, u32, struct go_offsets, 4096);
+
+static __always_inline s32 go_fd(u32 tgid, u64 conn) {
+    struct go_offsets o = {.conn = 0, .tcp_fd = 0, .pfd = 0, .sysfd = 16};
+    struct go_offsets *op = go_offsets.lookup(&tgid);
+    if (op) o = *op;
+    u64 data = 0, netfd = 0;
+    s64 fd = -1;
+    if (ht_read_user(&data, sizeof(data), (void *)(conn + o.conn + 8)) || !data) return -1;
+    if (ht_read_user(&netfd, sizeof(netfd), (void *)(data + o.tcp_fd)) || !netfd) return -1;
+    if (ht_read_user(&fd, sizeof(fd), (void *)(netfd + o.pfd + o.sysfd))) return -1;
+    if (fd < 0 || fd > 0xfffffff) return -1;
+    return fd;
+}
+
+static __always_inline int go_enter(struct pt_regs *ctx, u8 dir) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    if (!is_traced(tgid)) return 0;
+    struct go_key k = {.g = ctx->r14, .tgid = tgid};
+    struct go_call c = {};
+    c.conn = ctx->ax;
+    c.buf = ctx->bx;
+    c.ts = bpf_ktime_get_ns();
+    c.dir = dir;
+    c.fd = go_fd(tgid, c.conn);
+    if (c.fd >= 0) {
+        // its ciphertext is not copied from now on (the handshake's already was, and is
+        // recognised as TLS by userspace)
+        struct sock_key key = {.tgid = tgid, .fd = c.fd};
+        struct sock_val *sv = sockets.lookup(&key);
+        if (sv) sv->flags |= HT_F_TLS;
+    }
+    go_calls.update(&k, &c);
+    return 0;
+}
+
+int go_tls_write_enter(struct pt_regs *ctx) { return go_enter(ctx, HT_EGRESS); }
+int go_tls_read_enter(struct pt_regs *ctx) { return go_enter(ctx, HT_INGRESS); }
+
+int go_tls_return(struct pt_regs *ctx) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    struct go_key k = {.g = ctx->r14, .tgid = tgid};
+    struct go_call *cp = go_calls.lookup(&k);
+    if (!cp) return 0;
+    struct go_call c = *cp;
+    go_calls.delete(&k);
+    s64 n = ctx->ax;
+    if (n <= 0) return 0;
+    struct sock_val *sv = NULL;
+    if (c.fd >= 0) {
+        struct sock_key key = {.tgid = tgid, .fd = c.fd};
+        sv = sockets.lookup(&key);
+    }
+    u64 gen;
+    u32 flags = 0;
+    if (sv) {
+        gen = sv->gen ^ HT_TLS_GEN_BIT;  // the plaintext stream of this socket
+        flags = sv->flags & (HT_F_CLIENT | HT_F_SERVER | HT_F_PREEXISTING);
+    } else {
+        gen = c.conn | HT_SSL_GEN_BIT;  // no listed socket: keyed by the *tls.Conn
+    }
+    struct event *ev = start_event(HT_DATA, tgid, (u32)id, c.fd,
+                                   c.dir == HT_EGRESS ? c.ts : bpf_ktime_get_ns());
+    if (!ev) return 0;
+    ev->gen = gen;
+    ev->dir = c.dir;
+    ev->flags = flags | HT_F_TLS | HT_F_SEEN;
+    u64 done = copy_buf(ev, NULL, (const u8 *)c.buf, n, HT_MAX_CHUNKS);
+    send_gap(ev, NULL, n - done);
+    return 0;
+}

@@ -1,0 +1,81 @@
+// A Go HTTPS server (HTTP/1.1 and HTTP/2) for httptap's live tests: a self-signed
+// certificate made at start, port 0, "port N" on stdout, serves until stdin closes.
+// Every response echoes the request's marker in a header and a body of ?size bytes.
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func certificate() tls.Certificate {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	tmpl := x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		DNSNames:     []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, &tmpl, &tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+func handle(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	size, _ := strconv.Atoi(r.URL.Query().Get("size"))
+	marker := r.Header.Get("X-Marker")
+	w.Header().Set("X-Echo-Marker", marker)
+	w.Header().Set("X-Got-Bytes", strconv.Itoa(len(body)))
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Content-Length", strconv.Itoa(size))
+	head := "resp-" + marker + "|"
+	if size < len(head) {
+		head = head[:size]
+	}
+	io.WriteString(w, head)
+	w.Write([]byte(strings.Repeat("r", size-len(head))))
+}
+
+func main() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	srv := &http.Server{
+		Handler:   http.HandlerFunc(handle),
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{certificate()}},
+	}
+	fmt.Printf("port %d\n", ln.Addr().(*net.TCPAddr).Port)
+	go func() {
+		io.Copy(io.Discard, os.Stdin) // stdin closed: the test is over
+		os.Exit(0)
+	}()
+	if err := srv.ServeTLS(ln, "", ""); err != nil {
+		panic(err)
+	}
+}
