@@ -4,6 +4,7 @@ hook with their RET offsets, and the fd chain offsets — or why it cannot be ho
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass, field
 
 from httptap.capture.golang import buildinfo, offsets, pclntab
@@ -70,7 +71,10 @@ def inspect(path: str) -> GoBinary | None:
         version = buildinfo.go_version(elf)
         if version is None and ".gopclntab" not in elf.sections:
             return None
-        return _inspect(elf, path, version or "")
+        try:
+            return _inspect(elf, path, version or "")
+        except (struct.error, ValueError, IndexError, ElfError) as exc:  # a damaged file
+            return GoBinary(path, version or "", elf.pie, refusal=f"unreadable: {exc}")
 
 
 def _inspect(elf: ElfFile, path: str, version: str) -> GoBinary:

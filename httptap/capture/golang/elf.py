@@ -34,6 +34,7 @@ class Section:
     addr: int
     offset: int
     size: int
+    link: int
 
 
 class ElfFile:
@@ -46,7 +47,17 @@ class ElfFile:
                 self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
             except ValueError as exc:
                 raise ElfError("empty file") from exc
-        data = self._map
+        self._relocs: dict[int, int] | None = None
+        try:
+            self._headers(self._map)
+        except ElfError:
+            self._map.close()
+            raise
+        except (struct.error, IndexError) as exc:
+            self._map.close()
+            raise ElfError(f"bad ELF headers: {exc}") from exc
+
+    def _headers(self, data: mmap.mmap) -> None:
         if len(data) < 64 or data[:4] != b"\x7fELF":
             raise ElfError("not an ELF file")
         if data[4] != 2 or data[5] != 1:
@@ -65,10 +76,9 @@ class ElfFile:
         for sh in raw:
             end = names.find(b"\0", sh[0])
             name = names[sh[0]:end].decode("ascii", "replace") if end >= 0 else ""
-            sec = Section(name, sh[1], sh[3], sh[4], sh[5])
+            sec = Section(name, sh[1], sh[3], sh[4], sh[5], sh[6])
             self._all.append(sec)
             self.sections.setdefault(name, sec)
-        self._relocs: dict[int, int] | None = None
 
     def __enter__(self) -> ElfFile:
         return self
@@ -138,9 +148,9 @@ class ElfFile:
         sec = self.sections.get(".symtab")
         if sec is None or sec.type != _SHT_SYMTAB:
             return {}
-        strtab = self._all[self._link(".symtab")] if self._link(".symtab") is not None else None
-        if strtab is None:
+        if sec.link >= len(self._all):
             return {}
+        strtab = self._all[sec.link]
         names = self._map[strtab.offset: strtab.offset + strtab.size]
         keys = {w.encode() + b"\0": w for w in wanted}
         out: dict[str, tuple[int, int]] = {}
@@ -151,14 +161,3 @@ class ElfFile:
             if hit is not None and value:
                 out[hit] = (value, size)
         return out
-
-    def _link(self, name: str) -> int | None:
-        data = self._map
-        (_i, _t, _m, _v, _e, _ph, shoff, _f, _eh, _pe, _pn, shentsize, shnum,
-         _x) = _EHDR.unpack_from(data, 0)
-        for i in range(shnum):
-            sec = self._all[i]
-            if sec.name == name:
-                link = _SHDR.unpack_from(data, shoff + i * shentsize)[6]
-                return link if link < len(self._all) else None
-        return None

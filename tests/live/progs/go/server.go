@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -41,6 +42,20 @@ func certificate() tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
+type fdKey struct{}
+
+// connFd is the socket under a TLS connection, told back to the test in a header so that it
+// can check the fd httptap reports.
+func connFd(ctx context.Context, c net.Conn) context.Context {
+	fd := -1
+	if tc, ok := c.(*tls.Conn); ok {
+		if raw, err := tc.NetConn().(*net.TCPConn).SyscallConn(); err == nil {
+			raw.Control(func(f uintptr) { fd = int(f) })
+		}
+	}
+	return context.WithValue(ctx, fdKey{}, fd)
+}
+
 func handle(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -51,6 +66,8 @@ func handle(w http.ResponseWriter, r *http.Request) {
 	marker := r.Header.Get("X-Marker")
 	w.Header().Set("X-Echo-Marker", marker)
 	w.Header().Set("X-Got-Bytes", strconv.Itoa(len(body)))
+	w.Header().Set("X-Server-Fd", strconv.Itoa(r.Context().Value(fdKey{}).(int)))
+	w.Header().Set("X-Peer", r.RemoteAddr)
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("Content-Length", strconv.Itoa(size))
 	head := "resp-" + marker + "|"
@@ -67,8 +84,9 @@ func main() {
 		panic(err)
 	}
 	srv := &http.Server{
-		Handler:   http.HandlerFunc(handle),
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{certificate()}},
+		Handler:     http.HandlerFunc(handle),
+		ConnContext: connFd,
+		TLSConfig:   &tls.Config{Certificates: []tls.Certificate{certificate()}},
 	}
 	fmt.Printf("port %d\n", ln.Addr().(*net.TCPAddr).Port)
 	go func() {
