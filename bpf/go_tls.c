@@ -1,10 +1,10 @@
 // ---- TLS: Go's crypto/tls.(*Conn).Read and Write, plaintext in the clear ---------------
 //
-// Appended to capture.c by the loader (it uses that file's maps and helpers). Uprobes at
-// each function's entry and at every RET instruction, never a uretprobe (Go moves
+// Appended to capture.c by the loader (it uses that file's maps and helpers). A uprobe at
+// each function's entry, and at every RET instruction of Read, never a uretprobe (Go moves
 // goroutine stacks; a rewritten return address kills the program). Go >= 1.17 register
 // ABI on amd64: receiver RAX, buffer RBX, length RCX at entry; n in RAX at return. R14
-// holds the goroutine: a call is keyed by (tgid, goroutine), since a goroutine may return
+// holds the goroutine: a Read is keyed by (tgid, goroutine), since a goroutine may return
 // on another thread than the one it entered on.
 
 struct go_key {
@@ -47,44 +47,25 @@ static __always_inline s32 go_fd(u32 tgid, u64 conn) {
     return fd;
 }
 
-static __always_inline int go_enter(struct pt_regs *ctx, u8 dir) {
-    u64 id = bpf_get_current_pid_tgid();
-    u32 tgid = id >> 32;
-    if (!is_traced(tgid)) return 0;
-    struct go_key k = {.g = ctx->r14, .tgid = tgid};
-    struct go_call c = {};
-    c.conn = ctx->ax;
-    c.buf = ctx->bx;
-    c.ts = bpf_ktime_get_ns();
-    c.dir = dir;
-    c.fd = go_fd(tgid, c.conn);
-    if (c.fd >= 0) {
-        // its ciphertext is not copied from now on (the handshake's already was, and is
-        // recognised as TLS by userspace)
-        struct sock_key key = {.tgid = tgid, .fd = c.fd};
+// The socket under a tls.Conn counts as TLS from its first Read or Write on: its
+// ciphertext is not copied from then on (the handshake's already was, and is recognised as
+// TLS by userspace).
+static __always_inline s32 go_mark_tls(u32 tgid, u64 conn) {
+    s32 fd = go_fd(tgid, conn);
+    if (fd >= 0) {
+        struct sock_key key = {.tgid = tgid, .fd = fd};
         struct sock_val *sv = sockets.lookup(&key);
         if (sv) sv->flags |= HT_F_TLS;
     }
-    go_calls.update(&k, &c);
-    return 0;
+    return fd;
 }
 
-int go_tls_write_enter(struct pt_regs *ctx) { return go_enter(ctx, HT_EGRESS); }
-int go_tls_read_enter(struct pt_regs *ctx) { return go_enter(ctx, HT_INGRESS); }
-
-int go_tls_return(struct pt_regs *ctx) {
-    u64 id = bpf_get_current_pid_tgid();
+static __always_inline void go_emit(u64 id, s32 fd, u64 conn, u64 buf, u64 n, u8 dir,
+                                    u64 ts) {
     u32 tgid = id >> 32;
-    struct go_key k = {.g = ctx->r14, .tgid = tgid};
-    struct go_call *cp = go_calls.lookup(&k);
-    if (!cp) return 0;
-    struct go_call c = *cp;
-    go_calls.delete(&k);
-    s64 n = ctx->ax;
-    if (n <= 0) return 0;
     struct sock_val *sv = NULL;
-    if (c.fd >= 0) {
-        struct sock_key key = {.tgid = tgid, .fd = c.fd};
+    if (fd >= 0) {
+        struct sock_key key = {.tgid = tgid, .fd = fd};
         sv = sockets.lookup(&key);
     }
     u64 gen;
@@ -93,15 +74,54 @@ int go_tls_return(struct pt_regs *ctx) {
         gen = sv->gen ^ HT_TLS_GEN_BIT;  // the plaintext stream of this socket
         flags = sv->flags & (HT_F_CLIENT | HT_F_SERVER | HT_F_PREEXISTING);
     } else {
-        gen = c.conn | HT_SSL_GEN_BIT;  // no listed socket: keyed by the *tls.Conn
+        gen = conn | HT_SSL_GEN_BIT;  // no listed socket: keyed by the *tls.Conn
     }
-    struct event *ev = start_event(HT_DATA, tgid, (u32)id, c.fd,
-                                   c.dir == HT_EGRESS ? c.ts : bpf_ktime_get_ns());
-    if (!ev) return 0;
+    struct event *ev = start_event(HT_DATA, tgid, (u32)id, fd, ts);
+    if (!ev) return;
     ev->gen = gen;
-    ev->dir = c.dir;
+    ev->dir = dir;
     ev->flags = flags | HT_F_TLS | HT_F_SEEN;
-    u64 done = copy_buf(ev, NULL, (const u8 *)c.buf, n, HT_MAX_CHUNKS);
+    u64 done = copy_buf(ev, NULL, (const u8 *)buf, n, HT_MAX_CHUNKS);
     send_gap(ev, NULL, n - done);
+}
+
+// Write: its bytes are final at the entry, and sent from there. Sending them at a return
+// would let the peer's answer, read by another goroutine, overtake them (seen on a loaded
+// machine with Go's HTTP/1 client: a response before its request).
+int go_tls_write_enter(struct pt_regs *ctx) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    if (!is_traced(tgid)) return 0;
+    s64 len = ctx->cx;
+    s32 fd = go_mark_tls(tgid, ctx->ax);
+    if (len > 0) go_emit(id, fd, ctx->ax, ctx->bx, len, HT_EGRESS, bpf_ktime_get_ns());
+    return 0;
+}
+
+// Read: the bytes exist only at the return; the call is remembered from its entry.
+int go_tls_read_enter(struct pt_regs *ctx) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    if (!is_traced(tgid)) return 0;
+    struct go_key k = {.g = ctx->r14, .tgid = tgid};
+    struct go_call c = {};
+    c.conn = ctx->ax;
+    c.buf = ctx->bx;
+    c.ts = bpf_ktime_get_ns();
+    c.dir = HT_INGRESS;
+    c.fd = go_mark_tls(tgid, c.conn);
+    go_calls.update(&k, &c);
+    return 0;
+}
+
+int go_tls_return(struct pt_regs *ctx) {
+    u64 id = bpf_get_current_pid_tgid();
+    struct go_key k = {.g = ctx->r14, .tgid = id >> 32};
+    struct go_call *cp = go_calls.lookup(&k);
+    if (!cp) return 0;
+    struct go_call c = *cp;
+    go_calls.delete(&k);
+    s64 n = ctx->ax;
+    if (n > 0) go_emit(id, c.fd, c.conn, c.buf, n, c.dir, bpf_ktime_get_ns());
     return 0;
 }

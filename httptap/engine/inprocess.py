@@ -77,7 +77,7 @@ class InProcessCapture(Capture):
         self._tls_inspected: dict[tuple[int, int], tls_libs.TlsLibrary | None] = {}
         self._tls_scoped: dict[int, set[tuple[int, int]]] = {}  # pid -> file ids hooked for it
         self._system_tls: list[str] = []
-        self._go: GoTlsHooks | None = None  # Go crypto/tls probes (httptap.capture.golang)
+        self.go_tls: GoTlsHooks | None = None  # Go crypto/tls probes (httptap.capture.golang)
         self.notes: list[str] = []  # what cannot be seen, said with the readiness line
 
     # -- attach ----------------------------------------------------------------------------
@@ -107,7 +107,7 @@ class InProcessCapture(Capture):
         except LoadError as exc:
             raise CaptureError(exc.message, exc.remedy) from exc
         self.headers_message = self._program.headers.message
-        self._go = GoTlsHooks(self._program)  # Go crypto/tls
+        self.go_tls = GoTlsHooks(self._program)  # Go crypto/tls
         try:
             self._system_tls = tls_libs.system_libssl()
             for pid in self.pids:
@@ -156,7 +156,7 @@ class InProcessCapture(Capture):
         """Hook, for ``pid``, the system libssl (even if not loaded yet) and every OpenSSL
         the process maps (private copies, static executables)."""
         # -- Go crypto/tls (httptap.capture.golang) --
-        if self._go is not None and (go_note := self._go.attach(pid)):
+        if self.go_tls is not None and (go_note := self.go_tls.attach(pid)):
             self.notes.append(go_note)
         # -- end Go crypto/tls --
         for path in [*self._system_tls, *tls_libs.mapped_executables(pid)]:
@@ -244,8 +244,8 @@ class InProcessCapture(Capture):
                 self._alive.discard(ev.pid)
                 program.forget_pid(ev.pid)
                 program.release_tls(ev.pid)
-                if self._go is not None:  # Go crypto/tls
-                    self._go.release(ev.pid)
+                if self.go_tls is not None:  # Go crypto/tls
+                    self.go_tls.release(ev.pid)
                 self._tls_scoped.pop(ev.pid, None)
                 self._resolver.forget(ev.pid)
                 out.append(ProcessExit(ev.pid, remaining=len(self._alive)))

@@ -28,6 +28,11 @@ class GoFunction:
     def short(self) -> str:
         return self.name.rsplit(".", 1)[-1]
 
+    @property
+    def probes(self) -> int:
+        """Entry, plus each RET for Read (Write's bytes are taken at its entry)."""
+        return 1 + len(self.rets) if self.name == READ else 1
+
 
 @dataclass(slots=True)
 class GoBinary:
@@ -54,7 +59,8 @@ class GoBinary:
         head += f" ({kind})" if kind else ""
         if self.refusal:
             return f"{head}: crypto/tls not hooked: {self.refusal}"
-        found = ", ".join(f"{f.short} ({1 + len(f.rets)} probes)" for f in self.functions)
+        found = ", ".join(f"{f.short} ({f.probes} probe{'s' if f.probes > 1 else ''})"
+                          for f in self.functions)
         text = f"{head}: crypto/tls {found} from {self.source}"
         if self.fd_offsets is not None:
             text += f", fd offsets from {self.fd_offsets.source}"

@@ -1,8 +1,9 @@
 """Uprobes on Go's crypto/tls for the traced processes (the programs are in bpf/go_tls.c).
 
-One probe at the entry of ``(*Conn).Read`` and ``(*Conn).Write`` and one at each of their
-RET instructions, scoped to the traced processes like the OpenSSL probes (``uprobes``).
-RET probes go in before the entry probe, so a call is never entered without its returns.
+One probe at the entry of ``(*Conn).Read`` and ``(*Conn).Write`` and one at each RET of
+Read, scoped to the traced processes like the OpenSSL probes (``uprobes``). Write's bytes
+are taken at its entry (see go_tls.c), so its RETs need no probe. RET probes go in before
+the entry probe, so a Read is never entered without its returns.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class GoTlsHooks:
         self._keys: dict[tuple[int, int], list[tuple[str, int, bool]]] = {}  # file -> probes
         self._said: set[tuple[int, int]] = set()
         self.binaries: dict[int, GoBinary] = {}  # pid -> its Go executable
+        self.hooked: set[int] = set()  # pids whose probes are in place
 
     def attach(self, pid: int) -> str | None:
         """Hook ``pid``'s executable when it is Go; a line saying what happened (None: not
@@ -73,6 +75,7 @@ class GoTlsHooks:
             self._program.set_go_offsets(pid, binary.fd_offsets.key())
         except (UprobeError, OSError, KeyError) as exc:
             return f"{who}: Go crypto/tls not hooked: {exc}"
+        self.hooked.add(pid)
         return f"{who}: {binary.describe()}" if first else None
 
     def _define(self, path: str, binary: GoBinary) -> list[tuple[str, int, bool]]:
@@ -80,13 +83,15 @@ class GoTlsHooks:
         ret_fd = self._program.probe_fd(_RETURN)
         keys: list[tuple[str, int, bool]] = []
         for fn in binary.functions:
-            for ret in fn.rets:  # returns first: an entry must never be left unanswered
-                keys.append(uprobes.add(path, fn.offset + ret, False, ret_fd))
+            if fn.name == READ:  # returns first: an entry must never be left unanswered
+                for ret in fn.rets:
+                    keys.append(uprobes.add(path, fn.offset + ret, False, ret_fd))
             entry_fd = self._program.probe_fd(_ENTRY.get(fn.name, _WRITE_ENTRY))
             keys.append(uprobes.add(path, fn.offset, False, entry_fd))
         return keys
 
     def release(self, pid: int) -> None:
         """``pid`` exited (its uprobe memberships go with the program's ``release_tls``)."""
+        self.hooked.discard(pid)
         if self.binaries.pop(pid, None) is not None:
             self._program.forget_go(pid)
