@@ -144,14 +144,15 @@ class Run:
     exchanges: list[Exchange]
 
 
-def _run(s: Session, variant: str, h2: bool, n: int, c: int, req: int, resp: int) -> Run:
+def _run(s: Session, variant: str, h2: bool, n: int, c: int, req: int, resp: int,
+         extra: tuple[str, ...] = ()) -> Run:
     builds = s.builds[variant]
     server = GoProc(s.spawner, s.tmp, [str(builds["server"])])
     port = int(server.readline().split()[1])
     s.wait_hooked(server.pid)
     marker = f"{variant}{'h2' if h2 else 'h1'}x{next(_serial)}"
     argv = [str(builds["client"]), "-url", f"https://127.0.0.1:{port}", "-n", str(n),
-            "-c", str(c), "-req", str(req), "-resp", str(resp), "-marker", marker]
+            "-c", str(c), "-req", str(req), "-resp", str(resp), "-marker", marker, *extra]
     client = GoProc(s.spawner, s.tmp, [*argv, "-h2"] if h2 else argv,
                     env={} if h2 else {"GODEBUG": "http2client=0"})
     assert client.readline() == "ready"
@@ -238,6 +239,28 @@ def test_go_client_and_server_in_the_clear(go_session, variant, h2):
 def test_a_thousand_requests_at_concurrency_50(go_session, h2):
     run = _run(go_session, "stripped-pie", h2, n=1000, c=50, req=300, resp=300)
     _check(run, h2, 300, 300, 1000)
+
+
+def test_grpc_over_tls_from_go(go_session):
+    # gRPC's wire format over Go's net/http h2 (trailers, length-prefixed protobuf)
+    run = _run(go_session, "stripped-pie", True, n=5, c=2, req=100, resp=100,
+               extra=("-grpc",))
+    done = {(e.connection.role, _marker(e)): e for e in run.exchanges}
+    assert len(done) == len(run.exchanges) == 10
+    for m, (client_fd, client_local) in run.sent.items():
+        for role in (Role.SERVER, Role.CLIENT):
+            e = done[(role, m)]
+            assert e.connection.tls and e.proto.value == "grpc"
+            assert e.request.path == "/test.Echo/Say"
+            assert e.grpc is not None
+            assert (e.grpc.service, e.grpc.method, e.grpc.status) == ("test.Echo", "Say", 0)
+            assert [msg.data for msg in e.grpc.requests] == [b"\x0a" + bytes([len(m)]) + m.encode()]
+            assert m.encode() in e.grpc.responses[0].data
+            assert b"pong-" in e.grpc.responses[0].data
+            assert _header(e.response.headers, "X-Peer") == client_local
+        assert done[(Role.CLIENT, m)].connection.fd == client_fd
+        srv = done[(Role.SERVER, m)]
+        assert srv.connection.fd == int(_header(srv.response.headers, "X-Server-Fd"))
 
 
 def test_no_ciphertext_is_shown(go_session):

@@ -30,6 +30,7 @@ func main() {
 	marker := flag.String("marker", "m", "marker")
 	h2 := flag.Bool("h2", false, "HTTP/2")
 	rounds := flag.Int("rounds", 1, "rounds, each started by a line on stdin")
+	grpc := flag.Bool("grpc", false, "unary gRPC calls to /test.Echo/Say (with -h2)")
 	flag.Parse()
 	tr := &http.Transport{
 		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true},
@@ -58,6 +59,13 @@ func main() {
 					body := head + strings.Repeat("q", *reqSize-len(head))
 					u := fmt.Sprintf("%s/path-%s?size=%d", *url, m, *respSize)
 					req, _ := http.NewRequest("POST", u, bytes.NewBufferString(body))
+					if *grpc {
+						msg := append([]byte{0x0a, byte(len(m))}, m...)
+						frame := append([]byte{0, 0, 0, 0, byte(len(msg))}, msg...)
+						req, _ = http.NewRequest("POST", *url+"/test.Echo/Say", bytes.NewReader(frame))
+						req.Header.Set("Content-Type", "application/grpc")
+						req.Header.Set("TE", "trailers")
+					}
 					req.Header.Set("X-Marker", m)
 					fd, local := -1, ""
 					trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
@@ -79,7 +87,12 @@ func main() {
 						fail(err)
 						return
 					}
-					if resp.StatusCode != 200 || len(got) != *respSize ||
+					if *grpc {
+						if resp.Trailer.Get("Grpc-Status") != "0" || !bytes.Contains(got, []byte("pong-"+m)) {
+							fail(fmt.Errorf("bad gRPC answer %v %q", resp.Trailer, got))
+							return
+						}
+					} else if resp.StatusCode != 200 || len(got) != *respSize ||
 						resp.Header.Get("X-Got-Bytes") != strconv.Itoa(len(body)) {
 						fail(fmt.Errorf("bad answer %d %d", resp.StatusCode, len(got)))
 						return

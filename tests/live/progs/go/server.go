@@ -56,7 +56,37 @@ func connFd(ctx context.Context, c net.Conn) context.Context {
 	return context.WithValue(ctx, fdKey{}, fd)
 }
 
+// grpcFrame is one length-prefixed gRPC message holding a protobuf with field 1 = text.
+func grpcFrame(text string) []byte {
+	msg := append([]byte{0x0a, byte(len(text))}, text...)
+	frame := []byte{0, 0, 0, 0, byte(len(msg))}
+	return append(frame, msg...)
+}
+
+// handleGrpc answers a unary call in gRPC's wire format (plain net/http over h2: no
+// grpc-go module needed to build the tests offline).
+func handleGrpc(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	text := ""
+	if len(body) > 7 {
+		text = string(body[7:])
+	}
+	w.Header().Set("Trailer", "Grpc-Status, Grpc-Message")
+	w.Header().Set("Content-Type", "application/grpc")
+	w.WriteHeader(200)
+	w.Write(grpcFrame("pong-" + text))
+	w.Header().Set("Grpc-Status", "0")
+	w.Header().Set("Grpc-Message", "ok")
+}
+
 func handle(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Server-Fd", strconv.Itoa(r.Context().Value(fdKey{}).(int)))
+	w.Header().Set("X-Peer", r.RemoteAddr)
+	w.Header().Set("X-Echo-Marker", r.Header.Get("X-Marker"))
+	if r.Header.Get("Content-Type") == "application/grpc" {
+		handleGrpc(w, r)
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), 400)
@@ -64,10 +94,7 @@ func handle(w http.ResponseWriter, r *http.Request) {
 	}
 	size, _ := strconv.Atoi(r.URL.Query().Get("size"))
 	marker := r.Header.Get("X-Marker")
-	w.Header().Set("X-Echo-Marker", marker)
 	w.Header().Set("X-Got-Bytes", strconv.Itoa(len(body)))
-	w.Header().Set("X-Server-Fd", strconv.Itoa(r.Context().Value(fdKey{}).(int)))
-	w.Header().Set("X-Peer", r.RemoteAddr)
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("Content-Length", strconv.Itoa(size))
 	head := "resp-" + marker + "|"
