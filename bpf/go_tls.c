@@ -33,6 +33,10 @@ struct go_offsets {
 // LRU: a call whose return is never seen (a panic unwinding through it) ages out
 BPF_TABLE("lru_hash", struct go_key, struct go_call, go_calls, 65536);
 BPF_HASH(go_offsets, u32, struct go_offsets, 4096);
+// Bytes returned by a Read that was entered before attach (its buffer and connection are
+// not known at its return): sent as a gap at the goroutine's next Read of a connection,
+// so that the stream knows something is missing instead of pairing the wrong messages.
+BPF_TABLE("lru_hash", struct go_key, u64, go_lost, 16384);
 
 static __always_inline s32 go_fd(u32 tgid, u64 conn) {
     struct go_offsets o = {.conn = 0, .tcp_fd = 0, .pfd = 0, .sysfd = 16};
@@ -60,8 +64,9 @@ static __always_inline s32 go_mark_tls(u32 tgid, u64 conn) {
     return fd;
 }
 
-static __always_inline void go_emit(u64 id, s32 fd, u64 conn, u64 buf, u64 n, u8 dir,
-                                    u64 ts) {
+// `n` bytes at `buf` on the connection's plaintext stream, after a gap of `lost` bytes.
+static __always_inline void go_emit(u64 id, s32 fd, u64 conn, u64 buf, u64 n, u64 lost,
+                                    u8 dir, u64 ts) {
     u32 tgid = id >> 32;
     struct sock_val *sv = NULL;
     if (fd >= 0) {
@@ -81,6 +86,7 @@ static __always_inline void go_emit(u64 id, s32 fd, u64 conn, u64 buf, u64 n, u8
     ev->gen = gen;
     ev->dir = dir;
     ev->flags = flags | HT_F_TLS | HT_F_SEEN;
+    send_gap(ev, NULL, lost);
     u64 done = copy_buf(ev, NULL, (const u8 *)buf, n, HT_MAX_CHUNKS);
     send_gap(ev, NULL, n - done);
 }
@@ -94,7 +100,7 @@ int go_tls_write_enter(struct pt_regs *ctx) {
     if (!is_traced(tgid)) return 0;
     s64 len = ctx->cx;
     s32 fd = go_mark_tls(tgid, ctx->ax);
-    if (len > 0) go_emit(id, fd, ctx->ax, ctx->bx, len, HT_EGRESS, bpf_ktime_get_ns());
+    if (len > 0) go_emit(id, fd, ctx->ax, ctx->bx, len, 0, HT_EGRESS, bpf_ktime_get_ns());
     return 0;
 }
 
@@ -111,6 +117,12 @@ int go_tls_read_enter(struct pt_regs *ctx) {
     c.dir = HT_INGRESS;
     c.fd = go_mark_tls(tgid, c.conn);
     go_calls.update(&k, &c);
+    u64 *lost = go_lost.lookup(&k);
+    if (lost) {
+        u64 size = *lost;
+        go_lost.delete(&k);
+        go_emit(id, c.fd, c.conn, 0, 0, size, HT_INGRESS, c.ts);
+    }
     return 0;
 }
 
@@ -118,10 +130,18 @@ int go_tls_return(struct pt_regs *ctx) {
     u64 id = bpf_get_current_pid_tgid();
     struct go_key k = {.g = ctx->r14, .tgid = id >> 32};
     struct go_call *cp = go_calls.lookup(&k);
-    if (!cp) return 0;
+    if (!cp) {
+        s64 lost = ctx->ax;
+        if (lost > 0 && lost < (1LL << 40) && is_traced(k.tgid)) {
+            u64 *prev = go_lost.lookup(&k);
+            u64 sum = lost + (prev ? *prev : 0);
+            go_lost.update(&k, &sum);
+        }
+        return 0;
+    }
     struct go_call c = *cp;
     go_calls.delete(&k);
     s64 n = ctx->ax;
-    if (n > 0) go_emit(id, c.fd, c.conn, c.buf, n, c.dir, bpf_ktime_get_ns());
+    if (n > 0) go_emit(id, c.fd, c.conn, c.buf, n, 0, c.dir, bpf_ktime_get_ns());
     return 0;
 }
