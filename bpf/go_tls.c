@@ -1,10 +1,10 @@
 // ---- TLS: Go's crypto/tls.(*Conn).Read and Write, plaintext in the clear ---------------
 //
 // Appended to capture.c by the loader (it uses that file's maps and helpers). A uprobe at
-// each function's entry, and at every RET instruction of Read, never a uretprobe (Go moves
+// each function's entry and at every RET instruction, never a uretprobe (Go moves
 // goroutine stacks; a rewritten return address kills the program). Go >= 1.17 register
 // ABI on amd64: receiver RAX, buffer RBX, length RCX at entry; n in RAX at return. R14
-// holds the goroutine: a Read is keyed by (tgid, goroutine), since a goroutine may return
+// holds the goroutine: a call is keyed by (tgid, goroutine), since a goroutine may return
 // on another thread than the one it entered on.
 
 struct go_key {
@@ -16,6 +16,7 @@ struct go_key {
 struct go_call {
     u64 conn;
     u64 buf;
+    u64 len;
     u64 ts;
     s32 fd;
     u8 dir;
@@ -93,14 +94,34 @@ static __always_inline void go_emit(u64 id, s32 fd, u64 conn, u64 buf, u64 n, u6
 
 // Write: its bytes are final at the entry, and sent from there. Sending them at a return
 // would let the peer's answer, read by another goroutine, overtake them (seen on a loaded
-// machine with Go's HTTP/1 client: a response before its request).
+// machine with Go's HTTP/1 client: a response before its request). The call is remembered
+// until a RET: when the stack must grow, Go's prologue calls morestack and starts the
+// function again from its entry, and that second hit must not send the bytes twice.
 int go_tls_write_enter(struct pt_regs *ctx) {
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32;
     if (!is_traced(tgid)) return 0;
-    s64 len = ctx->cx;
-    s32 fd = go_mark_tls(tgid, ctx->ax);
-    if (len > 0) go_emit(id, fd, ctx->ax, ctx->bx, len, 0, HT_EGRESS, bpf_ktime_get_ns());
+    struct go_key k = {.g = ctx->r14, .tgid = tgid};
+    struct go_call *prev = go_calls.lookup(&k);
+    if (prev && prev->dir == HT_EGRESS && prev->conn == ctx->ax && prev->buf == ctx->bx &&
+        prev->len == ctx->cx)
+        return 0;  // the same call, entered again after morestack
+    struct go_call c = {};
+    c.conn = ctx->ax;
+    c.buf = ctx->bx;
+    c.len = ctx->cx;
+    c.ts = bpf_ktime_get_ns();
+    c.dir = HT_EGRESS;
+    c.fd = go_mark_tls(tgid, c.conn);
+    go_calls.update(&k, &c);
+    if ((s64)c.len > 0) go_emit(id, c.fd, c.conn, c.buf, c.len, 0, HT_EGRESS, c.ts);
+    return 0;
+}
+
+int go_tls_write_return(struct pt_regs *ctx) {
+    u64 id = bpf_get_current_pid_tgid();
+    struct go_key k = {.g = ctx->r14, .tgid = id >> 32};
+    go_calls.delete(&k);
     return 0;
 }
 
@@ -126,7 +147,7 @@ int go_tls_read_enter(struct pt_regs *ctx) {
     return 0;
 }
 
-int go_tls_return(struct pt_regs *ctx) {
+int go_tls_read_return(struct pt_regs *ctx) {
     u64 id = bpf_get_current_pid_tgid();
     struct go_key k = {.g = ctx->r14, .tgid = id >> 32};
     struct go_call *cp = go_calls.lookup(&k);

@@ -119,7 +119,7 @@ def test_dwarf_offsets_equal_the_table(builds):
 def test_the_description_names_version_build_and_functions(builds):
     line = inspect(str(builds["stripped-pie"]["server"])).describe()
     assert line.startswith("Go 1.") and "(PIE, stripped)" in line
-    assert "Read (8 probes), Write (1 probe)" in line
+    assert "Read (8 probes), Write (9 probes)" in line
     assert "from .gopclntab" in line and "fd offsets from table" in line
 
 
@@ -207,7 +207,7 @@ def test_doctor_report_of_a_running_go_server(builds):
         assert lines[0][0] and "(PIE, stripped)" in lines[0][1]
         assert [ok for ok, _ in lines] == [True, True, True]
         assert READ in lines[1][1] and "entry + 7 RET probes" in lines[1][1]
-        assert WRITE in lines[2][1] and "entry probe," in lines[2][1]
+        assert WRITE in lines[2][1] and "entry + 8 RET probes" in lines[2][1]
     finally:
         proc.kill()
         proc.wait()

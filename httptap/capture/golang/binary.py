@@ -30,8 +30,8 @@ class GoFunction:
 
     @property
     def probes(self) -> int:
-        """Entry, plus each RET for Read (Write's bytes are taken at its entry)."""
-        return 1 + len(self.rets) if self.name == READ else 1
+        """The entry and each RET."""
+        return 1 + len(self.rets)
 
 
 @dataclass(slots=True)
@@ -59,8 +59,7 @@ class GoBinary:
         head += f" ({kind})" if kind else ""
         if self.refusal:
             return f"{head}: crypto/tls not hooked: {self.refusal}"
-        found = ", ".join(f"{f.short} ({f.probes} probe{'s' if f.probes > 1 else ''})"
-                          for f in self.functions)
+        found = ", ".join(f"{f.short} ({f.probes} probes)" for f in self.functions)
         text = f"{head}: crypto/tls {found} from {self.source}"
         if self.fd_offsets is not None:
             text += f", fd offsets from {self.fd_offsets.source}"

@@ -1,9 +1,8 @@
 """Uprobes on Go's crypto/tls for the traced processes (the programs are in bpf/go_tls.c).
 
-One probe at the entry of ``(*Conn).Read`` and ``(*Conn).Write`` and one at each RET of
-Read, scoped to the traced processes like the OpenSSL probes (``uprobes``). Write's bytes
-are taken at its entry (see go_tls.c), so its RETs need no probe. RET probes go in before
-the entry probe, so a Read is never entered without its returns.
+One probe at the entry of ``(*Conn).Read`` and ``(*Conn).Write`` and one at each of their
+RET instructions, scoped to the traced processes like the OpenSSL probes (``uprobes``).
+RET probes go in before the entry probe, so a call is never entered without its returns.
 """
 
 from __future__ import annotations
@@ -12,12 +11,12 @@ import os
 from typing import Protocol
 
 from httptap.capture import procfs, tls_libs
-from httptap.capture.golang.binary import READ, GoBinary, inspect_cached
+from httptap.capture.golang.binary import READ, WRITE, GoBinary, inspect_cached
 from httptap.capture.uprobes import UprobeError, UprobeSet
 
-_ENTRY = {READ: "go_tls_read_enter"}
-_WRITE_ENTRY = "go_tls_write_enter"
-_RETURN = "go_tls_return"
+#: function -> (entry program, return program) in bpf/go_tls.c
+_PROGRAMS = {READ: ("go_tls_read_enter", "go_tls_read_return"),
+             WRITE: ("go_tls_write_enter", "go_tls_write_return")}
 
 
 class _Program(Protocol):  # what of loader.Program the hooks use
@@ -80,14 +79,12 @@ class GoTlsHooks:
 
     def _define(self, path: str, binary: GoBinary) -> list[tuple[str, int, bool]]:
         uprobes = self._program.uprobe_set()
-        ret_fd = self._program.probe_fd(_RETURN)
         keys: list[tuple[str, int, bool]] = []
         for fn in binary.functions:
-            if fn.name == READ:  # returns first: an entry must never be left unanswered
-                for ret in fn.rets:
-                    keys.append(uprobes.add(path, fn.offset + ret, False, ret_fd))
-            entry_fd = self._program.probe_fd(_ENTRY.get(fn.name, _WRITE_ENTRY))
-            keys.append(uprobes.add(path, fn.offset, False, entry_fd))
+            entry, ret = (self._program.probe_fd(name) for name in _PROGRAMS[fn.name])
+            for offset in fn.rets:  # returns first: an entry must never be left unanswered
+                keys.append(uprobes.add(path, fn.offset + offset, False, ret))
+            keys.append(uprobes.add(path, fn.offset, False, entry))
         return keys
 
     def release(self, pid: int) -> None:

@@ -15,9 +15,8 @@ def describe(pid: int) -> list[tuple[bool, str]]:
         return [(False, binary.describe())]
     lines = [(True, binary.describe())]
     for fn in binary.functions:
-        probes = f"entry + {len(fn.rets)} RET probes" if fn.probes > 1 else "entry probe"
         lines.append((True, f"{fn.name} at {fn.address:#x} (file offset {fn.offset:#x}): "
-                            f"{probes}, hooked at attach"))
+                            f"entry + {len(fn.rets)} RET probes, hooked at attach"))
     hooked = {fn.name for fn in binary.functions}
     lines.extend((False, f"{name} not hooked") for name in FUNCTIONS if name not in hooked)
     return lines
