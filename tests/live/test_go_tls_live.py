@@ -264,11 +264,16 @@ def test_grpc_over_tls_from_go(go_session):
 
 
 def test_no_ciphertext_is_shown(go_session):
-    # every exchange of every Go program in this module came from the TLS probes
+    # every exchange of every Go program in this module came from the TLS probes: the
+    # sockets' handshakes and records never became exchanges of their own
+    _run(go_session, "stripped", False, n=3, c=1, req=100, resp=100)
     mine = [e for e in go_session.rec.exchanges if e.connection.pid != go_session.spawner.pid]
-    assert mine
+    assert len(mine) >= 6
     assert all(e.connection.tls for e in mine)
-    assert not any(e.request.method.startswith("\x16") for e in mine)
+    for e in mine:
+        assert e.request.method.isalpha(), e.request.method
+        assert not e.request.body.data.startswith(b"\x16\x03")
+        assert e.response is None or not e.response.body.data.startswith(b"\x17\x03")
 
 
 class _Direct:
@@ -369,3 +374,33 @@ def test_connections_open_at_attach_are_joined(go_builds, attach):
                 if p.proc.poll() is None:
                     p.proc.kill()
                 p.proc.wait()
+
+
+def _own_probe_hits() -> int:
+    """Hits of this process's uprobe events (``httptap.capture.uprobes``), from tracefs."""
+    profile = Path("/sys/kernel/tracing/uprobe_profile").read_text()
+    mine = f"p{os.getpid()}_"
+    return sum(int(parts[2]) for parts in map(str.split, profile.splitlines())
+               if len(parts) == 3 and parts[1].startswith(mine))
+
+
+def test_untraced_go_programs_never_hit_the_probes(go_session):
+    # the same executables as the traced ones, started outside the traced tree
+    builds = go_session.builds["default"]
+    _run(go_session, "default", False, n=2, c=1, req=100, resp=100)  # probes on these files
+    before = _own_probe_hits()
+    assert before > 0
+    server = _Direct([str(builds["server"])])
+    try:
+        port = int(server.readline().split()[1])
+        client = _Direct([str(builds["client"]), "-url", f"https://127.0.0.1:{port}", "-n",
+                          "20", "-c", "2"], env={"GODEBUG": "http2client=0"})
+        assert client.readline() == "ready"
+        assert len(client.round()) == 20
+        assert client.proc.wait(timeout=30) == 0
+    finally:
+        server.proc.kill()
+        server.proc.wait()
+    assert _own_probe_hits() == before
+    bystanders = {server.pid, client.pid}
+    assert not [e for e in go_session.rec.exchanges if e.connection.pid in bystanders]
