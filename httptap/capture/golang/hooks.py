@@ -12,7 +12,7 @@ from typing import Protocol
 
 from httptap.capture import procfs, tls_libs
 from httptap.capture.golang.binary import READ, WRITE, GoBinary, inspect_cached
-from httptap.capture.uprobes import UprobeError, UprobeSet
+from httptap.capture.uprobes import UprobeSet
 
 #: function -> (entry program, return program) in bpf/go_tls.c
 _PROGRAMS = {READ: ("go_tls_read_enter", "go_tls_read_return"),
@@ -50,6 +50,8 @@ class GoTlsHooks:
     def attach(self, pid: int) -> str | None:
         """Hook ``pid``'s executable when it is Go; a line saying what happened (None: not
         a Go program, or said already for this file)."""
+        self.hooked.discard(pid)  # after an exec: what it was no longer counts
+        self.binaries.pop(pid, None)
         path = exe_path(pid)
         fid = tls_libs.file_id(path)
         if fid is None:
@@ -72,7 +74,7 @@ class GoTlsHooks:
                 uprobes.scope(key, pid)
             assert binary.fd_offsets is not None
             self._program.set_go_offsets(pid, binary.fd_offsets.key())
-        except (UprobeError, OSError, KeyError) as exc:
+        except Exception as exc:  # bcc's errors too: a probe refused never stops the capture
             return f"{who}: Go crypto/tls not hooked: {exc}"
         self.hooked.add(pid)
         return f"{who}: {binary.describe()}" if first else None
