@@ -85,6 +85,8 @@ SCENARIOS = [
     *(Scenario(f"nginx-tls-{r or 'max'}", "nginx-tls", r) for r in (5000, 20000, None)),
     *(Scenario(f"nginx-h2c-{r or 'max'}", "nginx-h2c", r, h2=True) for r in (5000, 20000, None)),
     Scenario("nginx-20000-export", "nginx", 20000, export=True),
+    # Go's crypto/tls (uprobes at entry and RETs), the test server of tests/live/progs/go
+    Scenario("go-tls-5000", "go-tls", 5000),
 ]
 QUICK = ["nginx-5000", "nginx-20000", "nginx-max", "demo-max", "nginx-tls-max", "nginx-h2c-max"]
 
@@ -131,8 +133,17 @@ _Server(("127.0.0.1", {port}), _Handler).serve_forever()
 def server(kind: str, tmp: Path) -> Iterator[tuple[int, int, str]]:
     """Start a server pinned to SERVER_CPU; yields (pid to trace, port, url scheme)."""
     port = _free_port()
-    scheme = "https" if kind == "nginx-tls" else "http"
-    if kind == "demo":
+    scheme = "https" if kind in ("nginx-tls", "go-tls") else "http"
+    if kind == "go-tls":
+        sys.path.insert(0, str(ROOT))
+        from tests.golang_builds import build_all
+
+        binary = str(build_all()["default"]["server"])
+        proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, binary],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline().split()[1])
+    elif kind == "demo":
         proc = subprocess.Popen(
             ["taskset", "-c", SERVER_CPU, PY, "-c", _DEMO.format(port=port)],
             stdout=subprocess.DEVNULL, cwd=ROOT,

@@ -8,7 +8,8 @@
 set -euo pipefail
 
 runtime=(python3-bpfcc python3-venv python3-dev sudo openssl)
-peers=(bpftool nginx-light curl nghttp2-client wrk tshark nodejs neovim tmux fzf prometheus)
+peers=(bpftool nginx-light curl nghttp2-client wrk tshark nodejs neovim tmux fzf prometheus
+       golang-go)
 want=("${runtime[@]}")
 list=0
 for arg in "$@"; do

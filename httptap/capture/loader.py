@@ -62,10 +62,15 @@ class LoadError(Exception):
 
 
 def _source() -> str:
-    local = Path(__file__).resolve().parents[2] / "bpf" / "capture.c"
+    """capture.c, then go_tls.c (Go's crypto/tls probes use capture.c's maps and helpers)."""
+    return "\n".join(_bpf_file(name) for name in ("capture.c", "go_tls.c"))
+
+
+def _bpf_file(name: str) -> str:
+    local = Path(__file__).resolve().parents[2] / "bpf" / name
     if local.exists():
         return local.read_text()
-    return resources.files("httptap.bpf").joinpath("capture.c").read_text()
+    return resources.files("httptap.bpf").joinpath(name).read_text()
 
 
 def _possible_cpus() -> int:
@@ -268,6 +273,29 @@ class Program:
             "traced ones only (another uprobe holds that address)"
         )
         return True
+
+    # -- Go crypto/tls (httptap.capture.golang.hooks) ---------------------------------------
+
+    def probe_fd(self, fn_name: str) -> int:
+        """The fd of the uprobe program ``fn_name`` (loaded once, by bcc)."""
+        from bcc import BPF  # type: ignore[import-not-found]
+
+        return int(self._bpf.load_func(fn_name.encode(), BPF.KPROBE).fd)
+
+    def uprobe_set(self) -> uprobes.UprobeSet:
+        """The per-process uprobes of this program (made on first use; raises UprobeError)."""
+        if self._uprobes is None:
+            self._uprobes = uprobes.UprobeSet()
+        return self._uprobes
+
+    def set_go_offsets(self, pid: int, offsets: tuple[int, int, int, int]) -> None:
+        """The tls.Conn -> fd chain offsets for process ``pid`` (bpf/go_tls.c)."""
+        table = self._bpf[b"go_offsets"]
+        table[table.Key(pid)] = table.Leaf(*offsets)
+
+    def forget_go(self, pid: int) -> None:
+        with contextlib.suppress(KeyError):
+            del self._bpf[b"go_offsets"][ct.c_uint32(pid)]
 
     def release_tls(self, pid: int) -> None:
         """Process ``pid`` is gone: its uprobe memberships go too."""

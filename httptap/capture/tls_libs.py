@@ -205,9 +205,5 @@ def unseen_tls(pid: int) -> list[str]:
     if any("cygrpc" in n for n in names):
         notes.append("grpcio links BoringSSL statically and stripped: its TLS is not "
                      "decrypted (plaintext gRPC is)")
-    exe = f"/proc/{pid}/exe"
-    if is_go_binary(exe):
-        notes.append("a Go binary: crypto/tls is not hooked (uretprobes would corrupt Go "
-                     "stacks); plaintext HTTP is captured")
     notes.append("kernel TLS (kTLS) and io_uring sockets are not captured")
     return notes

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from httptap.capture import kheaders, procfs, tls_libs
+from httptap.capture.golang import report as go_report
 from httptap.engine.permissions import has_bpf_caps
 
 TRACEFS = Path("/sys/kernel/tracing")
@@ -185,6 +186,8 @@ def process_checks(pid: int) -> list[Check]:
         system = ", ".join(tls_libs.system_libssl()) or "none found"
         out.append(Check("TLS library", True, "none mapped yet; the system libssl "
                          f"({system}) is hooked at attach, so a later `import ssl` is seen"))
+    for ok, detail in go_report.describe(pid):  # Go's crypto/tls: version, build, functions
+        out.append(Check("Go crypto/tls", ok, detail, optional=True))
     for note in tls_libs.unseen_tls(pid):
         out.append(Check("not visible", False, note, optional=True))
     return out

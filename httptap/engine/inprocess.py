@@ -21,13 +21,14 @@ from httptap.engine.masking import FastMasker
 from httptap.engine.publish import Publisher
 from httptap.engine.resolver import SocketResolver
 from httptap.engine.targets import Targets
-from httptap.engine.tls_hooks import OpenSslHooks
+from httptap.engine.tls_hooks import AllTlsHooks, GoHooks, OpenSslHooks
 from httptap.engine.totals import Totals
 from httptap.records import Ready, Record
 from httptap.streams import StreamTable
 
 if TYPE_CHECKING:
     from httptap.capture import tls_libs
+    from httptap.capture.golang.hooks import GoTlsHooks
     from httptap.capture.loader import Program
 
 _POLL_S = 0.025  # the drain period: the kernel does not wake us per record
@@ -52,6 +53,8 @@ class InProcessCapture(Capture):
         )
         self._publisher = Publisher(None if options.show_secrets else FastMasker())
         self._tls: OpenSslHooks | None = None
+        #: Go crypto/tls: which pids are hooked, which Go executables were found
+        self.go_tls: GoTlsHooks | None = None
         self._targets: Targets | None = None
         self._dispatcher: Dispatcher | None = None
         self.attach_seconds = 0.0
@@ -84,9 +87,12 @@ class InProcessCapture(Capture):
         self.headers_message = program.headers.message
         try:
             tls = self._tls = OpenSslHooks(program, self.notes)
-            targets = self._targets = Targets(program, tls, self.notes)
+            go = GoHooks(program, self.notes)
+            self.go_tls = go.go
+            every = AllTlsHooks(tls, go)
+            targets = self._targets = Targets(program, every, self.notes)
             self._dispatcher = Dispatcher(
-                program, self._streams, self._publisher, targets, tls, self._resolver
+                program, self._streams, self._publisher, targets, every, self._resolver
             )
             tls.find_system()
             for pid in self.pids:

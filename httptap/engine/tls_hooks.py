@@ -1,4 +1,4 @@
-"""TLS-library hooking: which OpenSSL files are hooked, for which traced processes.
+"""TLS-library hooking: OpenSSL files and Go executables, hooked for the traced processes.
 
 uprobes sit on a file (inode), not on a process: the system's libssl files are hooked at
 attach (so a later ``import ssl`` is covered with no race), and each traced process's own
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from httptap.capture import procfs, tls_libs
+from httptap.capture import tls_libs
+from httptap.capture.golang.hooks import GoTlsHooks
 
 if TYPE_CHECKING:
     from httptap.capture.loader import Program
@@ -32,7 +33,7 @@ class OpenSslHooks:
     """OpenSSL's SSL_read/SSL_write (and _ex) hooked in every libssl a traced process uses.
 
     ``scan(pid)`` when a process is traced or maps code, ``forget(pid)`` when it exits;
-    ``notes`` collects what cannot be seen (a Go binary's TLS), said once with readiness.
+    ``notes`` collects what cannot be seen, said once with readiness.
     """
 
     def __init__(self, program: Program, notes: list[str]) -> None:
@@ -42,7 +43,6 @@ class OpenSslHooks:
         self._hooked: dict[FileId, tls_libs.TlsLibrary] = {}
         self._inspected: dict[FileId, tls_libs.TlsLibrary | None] = {}
         self._scoped: dict[int, set[FileId]] = {}  # pid -> files hooked for it
-        self._go_noted: set[FileId] = set()
 
     def find_system(self) -> None:
         """Look up the system's libssl files (from the loader cache), hooked per process."""
@@ -56,15 +56,6 @@ class OpenSslHooks:
     def scan(self, pid: int) -> None:
         """Hook, for ``pid``, the system libssl (even if not loaded yet) and every OpenSSL
         the process maps (private copies, static executables)."""
-        exe = tls_libs.file_id(f"/proc/{pid}/exe")
-        if exe is not None and exe not in self._go_noted and tls_libs.is_go_binary(
-            f"/proc/{pid}/exe"
-        ):
-            self._go_noted.add(exe)  # never hooked: uretprobes corrupt Go stacks
-            self._note(
-                f"PID {pid} ({procfs.comm(pid)}) is a Go binary: its crypto/tls traffic is not "
-                "decrypted (no uprobes on Go); its plaintext HTTP is captured"
-            )
         for path in [*self._system, *tls_libs.mapped_executables(pid)]:
             self._hook(path, pid)
 
@@ -95,3 +86,41 @@ class OpenSslHooks:
     def _note(self, note: str) -> None:
         if note not in self._notes:
             self._notes.append(note)
+
+
+class GoHooks:
+    """Go's crypto/tls (``httptap.capture.golang``): entry and RET uprobes, never uretprobes.
+
+    ``go`` is the hooker itself (which pids are hooked, which Go executables were found).
+    """
+
+    def __init__(self, program: Program, notes: list[str]) -> None:
+        self.go = GoTlsHooks(program)
+        self._notes = notes
+
+    def scan(self, pid: int) -> None:
+        """Hook ``pid``'s executable when it is a Go program (again after an exec)."""
+        note = self.go.attach(pid)
+        if note and note not in self._notes:
+            self._notes.append(note)
+
+    def forget(self, pid: int) -> None:
+        """``pid`` exited."""
+        self.go.release(pid)
+
+
+class AllTlsHooks:
+    """Every TLS hooker of a capture, asked in turn."""
+
+    def __init__(self, *hooks: TlsHooks) -> None:
+        self._hooks = hooks
+
+    def scan(self, pid: int) -> None:
+        """Hook what ``pid`` uses, for every library kind."""
+        for hooks in self._hooks:
+            hooks.scan(pid)
+
+    def forget(self, pid: int) -> None:
+        """``pid`` exited."""
+        for hooks in self._hooks:
+            hooks.forget(pid)

@@ -183,8 +183,9 @@ def test_node_https_keepalive(tls_server, attach, tmp_path):
         proc.kill()
 
 
-def test_go_binary_is_never_hooked_and_says_so(attach):
-    # fzf (Debian's package) is a Go program; with --filter it waits on stdin
+def test_go_binary_without_crypto_tls_says_so(attach):
+    # fzf (Debian's package) is a Go program without crypto/tls; with --filter it waits on
+    # stdin (Go programs with TLS: test_go_tls_live.py)
     fzf = shutil.which("fzf")
     if fzf is None:
         pytest.fail("fzf is not installed (scripts/install-system.sh installs it)")
@@ -193,7 +194,9 @@ def test_go_binary_is_never_hooked_and_says_so(attach):
     try:
         cap = attach(proc.pid)
         ready = next(r for r in cap.capture.records(timeout=10) if isinstance(r, Ready))
-        assert "is a Go binary" in ready.message
+        assert f"PID {proc.pid} (fzf): Go 1." in ready.message
+        assert "crypto/tls not hooked: crypto/tls is not linked in" in ready.message
+        assert proc.pid not in cap.capture.go_tls.hooked
         hooked = cap.capture.tls_libraries
         assert all(not lib.go and "fzf" not in lib.path for lib in hooked)
     finally:

@@ -1,0 +1,3 @@
+module httptap.test/gotls
+
+go 1.17
