@@ -212,12 +212,3 @@ def open_capture(pids: Sequence[int], options: CaptureOptions | None = None) -> 
     cap.attach()  # type: ignore[attr-defined]
     return cap.start()
 
-
-def __getattr__(name: str) -> object:
-    # ReplayCapture lived here before httptap.engine.replay; branches of the same round
-    # may still import it from here
-    if name == "ReplayCapture":
-        from httptap.engine.replay import ReplayCapture
-
-        return ReplayCapture
-    raise AttributeError(name)
