@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -139,11 +140,14 @@ class Prog:
         self.proc.wait()
 
 
-@pytest.fixture
-def prog() -> Iterator[type[Prog]]:
+P = TypeVar("P", bound=Prog)
+
+
+def tracking(cls: type[P]) -> Iterator[type[P]]:
+    """For a fixture: ``cls``, subclassed so that every program a test starts is closed."""
     started: list[Prog] = []
 
-    class _Tracked(Prog):
+    class _Tracked(cls):  # type: ignore[valid-type,misc]
         def __init__(self, *a, **kw) -> None:  # type: ignore[no-untyped-def]
             super().__init__(*a, **kw)
             started.append(self)
@@ -151,6 +155,11 @@ def prog() -> Iterator[type[Prog]]:
     yield _Tracked
     for p in started:
         p.close()
+
+
+@pytest.fixture
+def prog() -> Iterator[type[Prog]]:
+    yield from tracking(Prog)
 
 
 @pytest.fixture

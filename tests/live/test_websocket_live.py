@@ -17,7 +17,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.live.conftest import PROGS, Prog, free_port
+from tests.live.conftest import PROGS, Prog, free_port, tracking
 from tests.live.test_tls_live import cert  # noqa: F401 - a fixture
 
 HTTPTAP = [sys.executable, "-m", "httptap.cli"]
@@ -70,6 +70,8 @@ def _seq(lines: list[dict], pid: int) -> list[tuple]:
 def node_ws(tmp_path_factory: pytest.TempPathFactory) -> str:
     """NODE_PATH of the `ws` package, installed from npm for this session."""
     if shutil.which("node") is None or shutil.which("npm") is None:
+        if os.environ.get("CI"):  # make test installs nodejs and npm: no skipping there
+            pytest.fail("node and npm are missing: scripts/install-system.sh --test-peers")
         pytest.skip("node and npm are needed for the Node `ws` client")
     d = tmp_path_factory.mktemp("node-ws")
     subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "ws@8"], cwd=d,
@@ -90,16 +92,7 @@ class _Node(Prog):
 
 @pytest.fixture
 def node() -> Iterator[type[_Node]]:
-    started: list[_Node] = []
-
-    class _Tracked(_Node):
-        def __init__(self, *a, **kw) -> None:  # type: ignore[no-untyped-def]
-            super().__init__(*a, **kw)
-            started.append(self)
-
-    yield _Tracked
-    for p in started:
-        p.close()
+    yield from tracking(_Node)
 
 
 @pytest.mark.parametrize(("mode", "tls"), [("deflate", False), ("none", False),
