@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from httptap.model import Body
+from httptap.model import DEFAULT_BODY_LIMIT, Body
 
 _EOL = re.compile(rb"\r\n|\r|\n")
 _BOM = b"\xef\xbb\xbf"
@@ -38,7 +38,7 @@ class SseEvent:
 class SseParser:
     """Parses one ``text/event-stream`` body; ``limit`` bounds each event's kept data."""
 
-    def __init__(self, limit: int = 64 * 1024) -> None:
+    def __init__(self, limit: int = DEFAULT_BODY_LIMIT) -> None:
         self._limit = limit
         self._cap = limit + _NAME_ROOM
         self._start = b""  # the first bytes, until a BOM is ruled in or out

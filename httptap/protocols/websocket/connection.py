@@ -3,7 +3,7 @@ readers, their messages on the handshake's exchange."""
 
 from __future__ import annotations
 
-from httptap.model import Connection, Exchange
+from httptap.model import DEFAULT_BODY_LIMIT, Connection, Exchange
 from httptap.protocols.base import Direction, ParserEvent
 from httptap.protocols.messages import MessageLog, direction_of, ws_message
 from httptap.protocols.websocket.events import WsEvent, WsNote
@@ -14,7 +14,7 @@ from httptap.protocols.websocket.reader import WebSocketReader
 class WebSocketParser:
     """Reads the frames of both sides; ``exchange`` is the handshake."""
 
-    def __init__(self, connection: Connection, exchange: Exchange, *, body_limit: int = 65536,
+    def __init__(self, connection: Connection, exchange: Exchange, *, body_limit: int = DEFAULT_BODY_LIMIT,
                  midstream: bool = False) -> None:
         resp = exchange.response
         deflate = negotiated_deflate(exchange.request.headers,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from wsproto.frame_protocol import Opcode, XorMaskerSimple
 
-from httptap.model import Body
+from httptap.model import DEFAULT_BODY_LIMIT, Body
 from httptap.protocols.websocket.deflate import MAX_INFLATE, Inflater
 from httptap.protocols.websocket.events import WsEvent, WsMessage, WsNote
 from httptap.protocols.websocket.frames import FrameHeader, broken, parse_header
@@ -38,7 +38,7 @@ class WebSocketReader:
     parameters). ``synced=False`` when the stream was joined mid-way."""
 
     def __init__(self, *, from_client: bool, deflate: Deflate | None = None,
-                 limit: int = 64 * 1024, synced: bool = True,
+                 limit: int = DEFAULT_BODY_LIMIT, synced: bool = True,
                  max_inflate: int = MAX_INFLATE) -> None:
         self._from_client = from_client
         self._deflate = deflate
