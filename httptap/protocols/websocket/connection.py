@@ -14,8 +14,14 @@ from httptap.protocols.websocket.reader import WebSocketReader
 class WebSocketParser:
     """Reads the frames of both sides; ``exchange`` is the handshake."""
 
-    def __init__(self, connection: Connection, exchange: Exchange, *, body_limit: int = DEFAULT_BODY_LIMIT,
-                 midstream: bool = False) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        exchange: Exchange,
+        *,
+        body_limit: int = DEFAULT_BODY_LIMIT,
+        midstream: bool = False,
+    ) -> None:
         resp = exchange.response
         deflate = negotiated_deflate(exchange.request.headers,
                                      resp.headers if resp is not None else [])
