@@ -366,10 +366,16 @@ class CaptureState:
             passed = matches(ex) if ex is not None else self._verdicts.get(rec.message.exchange_id)
             if not passed:
                 return
-        if rec.exchange is None and entry is not None:
-            # through the helper a message comes alone: it joins its exchange here
-            entry.ex.messages.append(rec.message)
         if entry is not None:
+            kept = entry.ex.messages
+            if rec.exchange is None:
+                # through the helper a message comes alone: it joins its exchange here
+                kept.append(rec.message)
+            elif entry.ex is not rec.exchange and len(kept) < len(rec.exchange.messages):
+                # a pending row (an SSE response) is a snapshot, a prefix of the live list
+                kept.extend(rec.exchange.messages[len(kept) :])
+            entry.memo = None
+            history.generation += 1  # type: ignore[union-attr]
             out.changed.append(entry)
         out.messages.append(rec)
         out.timeline.append(rec)

@@ -175,3 +175,26 @@ def test_messages_follow_their_exchange_through_the_filter_without_a_history() -
     done = state.apply([Completed(_ex(1)), Completed(_ex(2)), _msg("1", 1), _msg("2", 1),
                         _msg("9", 1)])  # 9: an exchange never seen is not shown under a filter
     assert [m.message.id for m in done.messages] == ["1.1"]
+
+
+def test_a_pending_snapshot_row_gets_the_live_messages_once_and_moves_the_generation() -> None:
+    from httptap.streams import snapshot
+
+    live = _ex(1)
+    live.complete = False
+    live.messages.append(Message(id="1.1", exchange_id="1"))
+    state = CaptureState(History(10))
+    history = state.history
+    assert history is not None
+    # the publisher's Pending holds a copy made at the end of the batch (1.1 already in it)
+    state.apply([Pending(snapshot(live)), MessageRecord(live.messages[0], live)])
+    kept = history.get("1")
+    assert kept is not None and kept is not live and [m.id for m in kept.messages] == ["1.1"]
+    generation = history.generation
+    entry = history.entry("1")
+    assert entry is not None
+    entry.memo = "cached row"
+    live.messages.append(Message(id="1.2", exchange_id="1"))
+    done = state.apply([MessageRecord(live.messages[1], live)])
+    assert [m.id for m in kept.messages] == ["1.1", "1.2"] and done.changed == [entry]
+    assert history.generation > generation and entry.memo is None
