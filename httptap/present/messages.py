@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from httptap.model import Message
+from httptap.model import Exchange, Message
 from httptap.present.clock import clock
 from httptap.present.text import DISPLAY_LIMIT, Decoded, bytes_text, hex_text
 from httptap.present.units import human_size
@@ -113,6 +113,17 @@ def message_data(msg: Message, limit: int = DISPLAY_LIMIT) -> Decoded:
     if as_text(msg) is None:
         return hex_text(msg.data, notes)
     return bytes_text(msg.data, "text/plain", None, limit, notes, partial=msg.truncated)
+
+
+def carries_messages(ex: Exchange) -> bool:
+    """Whether ``ex`` is (or is becoming) a WebSocket or an event stream: a messages view
+    applies to it."""
+    if ex.messages:
+        return True
+    if ex.status == 101 or (ex.request.header("upgrade") or "").lower() == "websocket":
+        return True
+    ctype = ex.response.header("content-type") if ex.response is not None else None
+    return (ctype or "").lower().startswith("text/event-stream")
 
 
 def message_count(n: int) -> str:

@@ -9,6 +9,7 @@ from httptap.model import Message
 from httptap.present.clock import clock
 from httptap.present.messages import (
     as_text,
+    carries_messages,
     message_count,
     message_data,
     message_preview,
@@ -69,3 +70,16 @@ def test_as_text_and_count() -> None:
     assert as_text(Message(opcode="text", data=b"abc")) == "abc"
     assert as_text(Message(opcode="text", data=b"\xc3", truncated=False)) is None
     assert message_count(0) == "" and message_count(12) == "⇅ 12"
+
+
+def test_carries_messages() -> None:
+    from httptap.model import Exchange, Request, Response
+
+    plain = Exchange(response=Response(status=200, headers=[("Content-Type", "text/html")]))
+    upgrade = Exchange(request=Request(headers=[("Upgrade", "WebSocket")]))
+    switched = Exchange(response=Response(status=101))
+    events = Exchange(response=Response(status=200,
+                                        headers=[("content-type", "text/event-stream; x=1")]))
+    some = Exchange(messages=[Message()])
+    assert not carries_messages(plain) and not carries_messages(Exchange())
+    assert all(carries_messages(ex) for ex in (upgrade, switched, events, some))
