@@ -259,8 +259,11 @@ class _Run:
             saved = CaptureState(filter=self.filter)  # the UI keeps its own; this one saves
 
             def save(batch: list[Record]) -> None:
-                for ex in saved.apply(batch).completed:
+                done = saved.apply(batch)
+                for ex in done.completed:
                     har.add(ex)
+                for rec in done.messages:
+                    har.add_message(rec.message, rec.exchange)
 
             capture.subscribe(save)
         title = self.args.open or "PID " + ", ".join(map(str, self.args.pid))
@@ -371,6 +374,8 @@ class _Run:
 
     def _show_message(self, rec: Message) -> None:
         """A WebSocket message or SSE event, as it happens (the filter is applied already)."""
+        if self.har is not None:
+            self.har.add_message(rec.message, rec.exchange)
         if self.args.quiet:
             return
         if self.args.jsonl:
