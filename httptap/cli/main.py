@@ -259,11 +259,11 @@ class _Run:
             saved = CaptureState(filter=self.filter)  # the UI keeps its own; this one saves
 
             def save(batch: list[Record]) -> None:
-                done = saved.apply(batch)
-                for ex in done.completed:
-                    har.add(ex)
-                for rec in done.messages:
-                    har.add_message(rec.message, rec.exchange)
+                for item in saved.apply(batch).timeline:  # a 101, then its messages
+                    if isinstance(item, Exchange):
+                        har.add(item)
+                    else:
+                        har.add_message(item.message, item.exchange)
 
             capture.subscribe(save)
         title = self.args.open or "PID " + ", ".join(map(str, self.args.pid))
