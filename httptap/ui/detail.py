@@ -158,7 +158,7 @@ class DetailScreen(Screen[None]):
             return  # the tab is hidden: not a WebSocket or an event stream
         self.query_one(TabbedContent).active = name
         if name == "messages":
-            self.query_one("#messages-table").focus()
+            self.query_one("#messages-list").focus()
 
     def action_back(self) -> None:
         bar = self.query_one("#search-bar")

@@ -12,17 +12,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from httptap.filter import FilterError, MessageFilter, compile_message_filter
 from httptap.model import Exchange, Message
 from httptap.present.messages import message_data, message_row
 from httptap.ui.body_view import BodyView
-
-#: rows shown at most (the newest); the exchange keeps every message
-MAX_ROWS = 5000
-_ARROW_STYLE = {"sent": "bold green", "received": "bold red"}
-_COLUMNS = ("", "Time", "Opcode", "Size", "Data")
+from httptap.ui.message_list import HEADER, MessageList
 
 
 class MessagesPane(Vertical):
@@ -32,7 +28,8 @@ class MessagesPane(Vertical):
     MessagesPane #messages-bar { height: 1; }
     MessagesPane #messages-filter { width: 1fr; }
     MessagesPane #messages-count { width: auto; padding: 0 1; color: $text-muted; }
-    MessagesPane #messages-table { height: 2fr; }
+    MessagesPane #messages-header { height: 1; background: $panel; text-style: bold; }
+    MessagesPane #messages-list { height: 2fr; }
     MessagesPane #message-data { height: 1fr; border-top: solid $panel; }
     """
 
@@ -40,7 +37,6 @@ class MessagesPane(Vertical):
         super().__init__(id=id)
         self.exchange = exchange
         self.filter: MessageFilter = compile_message_filter("")
-        self.shown: list[Message] = []  # the rows, in order
         self._seen = 0  # messages of the exchange considered so far
         self._filtered_out = 0
 
@@ -49,13 +45,17 @@ class MessagesPane(Vertical):
             yield Input(placeholder="filter messages: opcode=text and text~foo, direction=sent",
                         id="messages-filter", compact=True)
             yield Static("", id="messages-count")
-        table: DataTable[Text | str] = DataTable(id="messages-table", cursor_type="row")
-        table.add_columns(*_COLUMNS)
-        yield table
+        yield Static(HEADER, id="messages-header")
+        yield MessageList(id="messages-list")
         yield BodyView(id="message-data")
 
     def on_mount(self) -> None:
         self.sync()
+
+    @property
+    def shown(self) -> list[Message]:
+        """The rows, oldest first."""
+        return self.query_one(MessageList).rows
 
     # -- content ------------------------------------------------------------------------
 
@@ -71,26 +71,18 @@ class MessagesPane(Vertical):
         if len(messages) < self._seen:  # not a continuation of what is shown
             self._rebuild()
             return
-        table = self.query_one(DataTable)
-        at_end = table.row_count == 0 or table.cursor_row >= table.row_count - 1
         fresh = messages[self._seen :]
         self._seen = len(messages)
-        for msg in fresh:
-            if self._passes(msg):
-                self._add_row(table, msg)
-            else:
-                self._filtered_out += 1
-        while table.row_count > MAX_ROWS:
-            table.remove_row(table.ordered_rows[0].key)
-            self.shown.pop(0)
-        if fresh and at_end and table.row_count:
-            table.move_cursor(row=table.row_count - 1)
+        if self.filter.empty:
+            passing = list(fresh)
+        else:
+            passing = [m for m in fresh if self._passes(m)]
+            self._filtered_out += len(fresh) - len(passing)
+        self.query_one(MessageList).extend(passing)
         self._show_count()
 
     def _rebuild(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        self.shown = []
+        self.query_one(MessageList).clear()
         self._seen = 0
         self._filtered_out = 0
         self.query_one("#message-data", BodyView).set_text("")
@@ -102,30 +94,17 @@ class MessagesPane(Vertical):
         except Exception:  # a filter bug must not break the view
             return False
 
-    def _add_row(self, table: DataTable[Text | str], msg: Message) -> None:
-        row = message_row(msg)
-        table.add_row(
-            Text(row.arrow, style=_ARROW_STYLE.get(row.direction, "")),
-            Text(row.time, style="dim"),
-            row.opcode,
-            Text(row.size, justify="right"),
-            Text(row.preview, style="italic" if row.binary else ""),
-        )
-        self.shown.append(msg)
-
     def _show_count(self) -> None:
         total = len(self.exchange.messages)
-        text = f"{len(self.shown)}/{total}" if self._filtered_out else f"{total}"
+        shown = self.query_one(MessageList).row_count
+        text = f"{shown}/{total}" if shown != total else f"{total}"
         self.query_one("#messages-count", Static).update(f"{text} message(s)")
 
     # -- events -------------------------------------------------------------------------
 
-    @on(DataTable.RowHighlighted, "#messages-table")
-    def _on_highlight(self, event: DataTable.RowHighlighted) -> None:
-        i = event.cursor_row
-        if not 0 <= i < len(self.shown):
-            return
-        msg = self.shown[i]
+    @on(MessageList.Highlighted)
+    def _on_highlight(self, event: MessageList.Highlighted) -> None:
+        msg = event.message
         decoded = message_data(msg)
         head = "\n".join([f"{message_row(msg).arrow} {msg.opcode} · {msg.size} bytes",
                           *decoded.notes])

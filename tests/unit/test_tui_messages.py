@@ -3,12 +3,13 @@ driven by Textual's Pilot over a fake capture."""
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets import Input, TabbedContent
 
 from httptap.model import Message, Response
 from httptap.records import Completed
 from httptap.records import Message as MessageRecord
 from httptap.ui.body_view import BodyView
+from httptap.ui.message_list import MAX_ROWS, MessageList
 from httptap.ui.messages_pane import MessagesPane
 from tests.unit.test_tui_app import _detail, make_exchange, run, screen_text, wait_for
 
@@ -26,8 +27,8 @@ def _msg(n: int, direction: str = "received", opcode: str = "text", data: bytes 
                    size=len(data), wall=1.7e9 + n)
 
 
-def _table(app) -> DataTable:
-    return app.screen.query_one("#messages-table", DataTable)
+def _table(app) -> MessageList:
+    return app.screen.query_one("#messages-list", MessageList)
 
 
 def test_messages_tab_shows_rows_live_and_the_list_counts_them():
@@ -50,7 +51,7 @@ def test_messages_tab_shows_rows_live_and_the_list_counts_them():
         # live: a new message appears while the tab is open, and the cursor follows it
         cap.push(MessageRecord(_msg(3, opcode="binary", data=b"\x00\x01\xfe")))
         await wait_for(pilot, lambda: _table(app).row_count == 3)
-        assert "00 01 fe" in screen_text(app) and _table(app).cursor_row == 2
+        assert "00 01 fe" in screen_text(app) and _table(app).cursor == 2
         data = app.screen.query_one("#message-data", BodyView)
         assert "00000000  00 01 fe" in data.text
         await pilot.press("up")  # the previous message's whole data, pretty JSON
@@ -105,5 +106,24 @@ def test_messages_tab_is_hidden_for_plain_http_and_appears_with_an_event_stream(
         assert _detail(app).active_tab == "messages"
         await wait_for(pilot, lambda: _table(app).row_count == 1)
         assert "tick" in screen_text(app)
+
+    run(body, size=(120, 30))
+
+
+def test_a_long_chat_keeps_the_newest_rows_and_follows_them():
+    async def body(pilot, app, cap):
+        ex = _chat()
+        ex.messages = [_msg(n) for n in range(MAX_ROWS - 2)]
+        cap.push(Completed(ex))
+        await wait_for(pilot, lambda: len(app.store) == 1)
+        await pilot.press("enter", "7")
+        rows = _table(app)
+        await wait_for(pilot, lambda: rows.row_count == MAX_ROWS - 2)
+        cap.push(*(MessageRecord(_msg(n)) for n in range(MAX_ROWS - 2, MAX_ROWS + 5)))
+        await wait_for(pilot, lambda: rows.rows[-1].id == f"1.{MAX_ROWS + 4}")
+        assert rows.row_count == MAX_ROWS and rows.cursor == MAX_ROWS - 1
+        assert rows.rows[0].id == "1.5"
+        assert f"{MAX_ROWS}/{MAX_ROWS + 5} message(s)" in screen_text(app)
+        assert f"message {MAX_ROWS + 4}" in screen_text(app)
 
     run(body, size=(120, 30))
