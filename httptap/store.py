@@ -376,7 +376,8 @@ class CaptureState:
                 kept.extend(rec.exchange.messages[len(kept) :])
             entry.memo = None
             history.generation += 1  # type: ignore[union-attr]
-            out.changed.append(entry)
+            if not out.changed or out.changed[-1] is not entry:  # a chat: once per run
+                out.changed.append(entry)
         out.messages.append(rec)
         out.timeline.append(rec)
 

@@ -198,3 +198,11 @@ def test_a_pending_snapshot_row_gets_the_live_messages_once_and_moves_the_genera
     done = state.apply([MessageRecord(live.messages[1], live)])
     assert [m.id for m in kept.messages] == ["1.1", "1.2"] and done.changed == [entry]
     assert history.generation > generation and entry.memo is None
+
+
+def test_a_run_of_messages_changes_its_entry_once() -> None:
+    state = CaptureState(History(10))
+    done = state.apply([Completed(_ex(1)), Completed(_ex(2)),
+                        *(_msg("1", n) for n in range(1, 500)), _msg("2", 1), _msg("1", 500)])
+    assert [e.ex.id for e in done.changed] == ["1", "2", "1", "2", "1"]
+    assert len(done.messages) == 501
