@@ -362,8 +362,12 @@ class CaptureState:
         entry = history.entry(rec.message.exchange_id) if history is not None else None
         ex = rec.exchange or (entry.ex if entry is not None else None)
         if matches is not None:
-            # the filter is on exchanges: a message goes with its handshake or SSE response
-            passed = matches(ex) if ex is not None else self._verdicts.get(rec.message.exchange_id)
+            # the filter is on exchanges: a message goes with the verdict on its handshake or
+            # SSE response (judging the exchange again per message would cost a chat's whole
+            # history per message under a ws.* filter); judged now only when forgotten
+            passed = self._verdicts.get(rec.message.exchange_id)
+            if passed is None and ex is not None:
+                passed = matches(ex)
             if not passed:
                 return
         if entry is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from httptap.filter import compile_filter
+from httptap.filter import Filter, compile_filter
 from httptap.model import Connection, Exchange, Message, Request, Response, Timings
 from httptap.records import Completed, Error, Lost, Pending, ProcessExit, Ready, Stats
 from httptap.records import Message as MessageRecord
@@ -206,3 +206,24 @@ def test_a_run_of_messages_changes_its_entry_once() -> None:
                         *(_msg("1", n) for n in range(1, 500)), _msg("2", 1), _msg("1", 500)])
     assert [e.ex.id for e in done.changed] == ["1", "2", "1", "2", "1"]
     assert len(done.messages) == 501
+
+
+def test_a_message_goes_with_its_exchanges_verdict_not_a_new_one() -> None:
+    calls: list[str] = []
+
+    class Counting(Filter):
+        __slots__ = ()
+
+        def matches(self, ex: Exchange) -> bool:
+            calls.append(ex.id)
+            return super().matches(ex)
+
+    flt = compile_filter("not ws.text~secret")
+    state = CaptureState(History(10), filter=Counting(flt.text, flt.tree))
+    ex = _ex(1)
+    state.apply([Completed(ex)])
+    for n in range(1, 50):  # in-process: each message on the live exchange
+        ex.messages.append(Message(id=f"1.{n}", exchange_id="1", data=b"secret"))
+        done = state.apply([MessageRecord(ex.messages[-1], ex)])
+        assert len(done.messages) == 1  # passed with its handshake
+    assert len(calls) == 1
