@@ -591,9 +591,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"a JSON line (--jsonl) per small exchange: {dict_enc:.1f} CPU µs as "
                   f"to_dict + JSON encoder, {fast:.1f} CPU µs as contract.to_json")
         if want("websocket"):
-            from websocket_echo import websocket_echo  # bench/ is on sys.path as the script's
+            from websocket_echo import engine_message_cost, websocket_echo  # bench/ is on path
 
-            print("\n" + websocket_echo(10_000, seconds).line())
+            cost, _n = engine_message_cost()
+            print(f"\nengine alone: {cost:.1f} CPU µs per WebSocket message")
+            print(websocket_echo(10_000, seconds).line())
         if want("attach"):
             times = attach_times(tmp, 2 if args.quick else 3)
             print("\nattach (in-process, PID given → probes live): "

@@ -154,6 +154,52 @@ def websocket_echo(rate: int = 10_000, seconds: float = 5.0) -> EchoResult:
     return out
 
 
+_ENGINE = """
+import os, struct, time
+from httptap.capture.events import Dir, Event, Kind, SockFlag, encode
+from httptap.engine.api import CaptureOptions
+from httptap.engine.inprocess import InProcessCapture
+class _P:
+    def disable_socket(self, *a): pass
+cap = InProcessCapture.offline(CaptureOptions(), _P())
+req = (b"GET /echo HTTP/1.1\\r\\nHost: 127.0.0.1:8765\\r\\nUpgrade: websocket\\r\\n"
+       b"Connection: Upgrade\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\n"
+       b"Sec-WebSocket-Version: 13\\r\\n\\r\\n")
+resp = (b"HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\n"
+        b"Connection: Upgrade\\r\\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\\r\\n\\r\\n")
+text = b"message 00000000 from the benchmark client"
+mask = os.urandom(4)
+masked = bytes(b ^ mask[i % 4] for i, b in enumerate(text))
+inbound = bytes([0x81, 0x80 | len(text)]) + mask + masked
+outbound = bytes([0x81, len(text)]) + text
+flags = SockFlag.SERVER | SockFlag.SEEN
+def ev(ts, d, data):
+    return encode(Event(Kind.DATA, ts, 1000, 7, 7, 10, len(data), 0, d, flags, 0, data))
+cap.drain([ev(1, Dir.INGRESS, req), ev(2, Dir.EGRESS, resp)])
+raws = [ev(10 + 2 * i + j, d, f) for i in range(500)
+        for j, (d, f) in enumerate(((Dir.INGRESS, inbound), (Dir.EGRESS, outbound)))]
+def count(records):
+    return sum(type(r).__name__ == "Message" for r in records)
+for _ in range(5):
+    cap.drain(raws)
+n = 0
+t = time.process_time()
+for _ in range(100):
+    n += count(cap.drain(raws))
+spent = time.process_time() - t
+print(spent / n * 1e6, n)
+"""
+
+
+def engine_message_cost() -> tuple[float, int]:
+    """CPU µs per WebSocket message of the engine alone (decode → streams → WebSocket
+    parser → records), fed encoded ring-buffer records of an echo: no kernel, no output."""
+    res = subprocess.run(["taskset", "-c", TAP_CPU, PY, "-c", _ENGINE], capture_output=True,
+                         text=True, cwd=ROOT, check=True)
+    cost, n = res.stdout.split()
+    return float(cost), int(n)
+
+
 def _drain(path: Path, expected: int, timeout: float = 30.0) -> None:
     """Wait until ``expected`` message lines are written or no new line came for 2 s."""
     deadline = time.monotonic() + timeout
@@ -177,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     if os.geteuid() != 0:
         print("bench/websocket_echo.py attaches eBPF probes: run it as root", file=sys.stderr)
         return 2
+    cost, n = engine_message_cost()
+    print(f"engine alone: {cost:.1f} CPU µs per WebSocket message ({n:,} messages)")
     print(websocket_echo(args.rate, args.seconds).line())
     return 0
 
