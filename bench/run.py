@@ -553,14 +553,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="a short subset (3 s per run)")
     p.add_argument("--scenario", action="append", default=[], metavar="NAME",
                    help="only scenarios whose name starts with NAME (repeatable); "
-                   "also: untraced-cost, memory, engine, attach")
+                   "also: untraced-cost, memory, engine, attach, websocket")
     p.add_argument("--seconds", type=float, default=None, help="duration of each load run")
     args = p.parse_args(argv)
     if os.geteuid() != 0:
         print("bench/run.py attaches eBPF probes: run it as root", file=sys.stderr)
         return 2
     seconds = args.seconds or (3.0 if args.quick else 8.0)
-    extras = ["untraced-cost", "memory", "engine", "attach"]
+    extras = ["untraced-cost", "memory", "engine", "attach", "websocket"]
     wanted = args.scenario or ([*QUICK, *extras] if args.quick
                                else [*(s.name for s in SCENARIOS), *extras])
 
@@ -601,6 +601,12 @@ def main(argv: list[str] | None = None) -> int:
             dict_enc, fast = jsonl_cost()
             print(f"a JSON line (--jsonl) per small exchange: {dict_enc:.1f} CPU µs as "
                   f"to_dict + JSON encoder, {fast:.1f} CPU µs as contract.to_json")
+        if want("websocket"):
+            from websocket_echo import engine_message_cost, websocket_echo  # bench/ is on path
+
+            cost, _n = engine_message_cost()
+            print(f"\nengine alone: {cost:.1f} CPU µs per WebSocket message")
+            print(websocket_echo(10_000, seconds).line())
         if want("attach"):
             times = attach_times(tmp, 2 if args.quick else 3)
             print("\nattach (in-process, PID given → probes live): "

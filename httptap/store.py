@@ -362,15 +362,26 @@ class CaptureState:
         entry = history.entry(rec.message.exchange_id) if history is not None else None
         ex = rec.exchange or (entry.ex if entry is not None else None)
         if matches is not None:
-            # the filter is on exchanges: a message goes with its handshake or SSE response
-            passed = matches(ex) if ex is not None else self._verdicts.get(rec.message.exchange_id)
+            # the filter is on exchanges: a message goes with the verdict on its handshake or
+            # SSE response (judging the exchange again per message would cost a chat's whole
+            # history per message under a ws.* filter); judged now only when forgotten
+            passed = self._verdicts.get(rec.message.exchange_id)
+            if passed is None and ex is not None:
+                passed = matches(ex)
             if not passed:
                 return
-        if rec.exchange is None and entry is not None:
-            # through the helper a message comes alone: it joins its exchange here
-            entry.ex.messages.append(rec.message)
         if entry is not None:
-            out.changed.append(entry)
+            kept = entry.ex.messages
+            if rec.exchange is None:
+                # through the helper a message comes alone: it joins its exchange here
+                kept.append(rec.message)
+            elif entry.ex is not rec.exchange and len(kept) < len(rec.exchange.messages):
+                # a pending row (an SSE response) is a snapshot, a prefix of the live list
+                kept.extend(rec.exchange.messages[len(kept) :])
+            entry.memo = None
+            history.generation += 1  # type: ignore[union-attr]
+            if not out.changed or out.changed[-1] is not entry:  # a chat: once per run
+                out.changed.append(entry)
         out.messages.append(rec)
         out.timeline.append(rec)
 

@@ -1,4 +1,5 @@
-"""Flat rows of exchanges, one dict each, for ``CaptureHandle.to_dataframe()``."""
+"""Flat rows of exchanges and of their messages, one dict each, for
+``CaptureHandle.to_dataframe()`` and ``CaptureHandle.messages_dataframe()``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import datetime as _dt
 from collections.abc import Iterable
 from typing import Any
 
-from httptap.model import Exchange
+from httptap.model import Exchange, Message
+from httptap.present.messages import as_text, message_kind
 
 
 def exchange_rows(exchanges: Iterable[Exchange]) -> list[dict[str, Any]]:
@@ -37,6 +39,36 @@ def _row(ex: Exchange) -> dict[str, Any]:
         "request_size": ex.request.body.size,
         "response_size": resp.body.size if resp is not None else None,
         "content_type": resp.header("content-type") if resp is not None else None,
+        "messages": len(ex.messages),
         "notes": "; ".join(ex.notes),
         "exchange": ex,
     }
+
+
+def message_rows(messages: Iterable[Message]) -> list[dict[str, Any]]:
+    """One flat dict per message; ``text`` is None for binary data (``data`` has the bytes)."""
+    return [_message_row(m) for m in messages]
+
+
+def _message_row(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "exchange_id": m.exchange_id,
+        "time": _when(m.wall),
+        "pid": m.pid,
+        "proto": m.proto,
+        "direction": m.direction,
+        "opcode": message_kind(m),
+        "size": m.size,
+        "text": as_text(m),
+        "data": m.data,
+        "truncated": m.truncated,
+        "compressed": m.compressed,
+        "close_code": m.close_code,
+        "sse_id": m.sse_id,
+        "message": m,
+    }
+
+
+def _when(epoch: float | None) -> _dt.datetime | None:
+    return _dt.datetime.fromtimestamp(epoch, tz=_dt.timezone.utc) if epoch is not None else None

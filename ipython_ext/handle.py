@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from httptap.engine.api import Capture, CaptureOptions
-from httptap.model import Exchange
+from httptap.model import Exchange, Message
 from httptap.records import Error, Record, Stats
 from httptap.store import CaptureState, History
 
@@ -181,6 +181,30 @@ class CaptureHandle:
         flt = compile_filter(expr)  # FilterError's message points at the mistake
         return [ex for ex in self.exchanges if flt.matches(ex)]
 
+    def messages(self, expr: str = "", exchange: Exchange | str | None = None) -> list[Message]:
+        """WebSocket messages and SSE events of the kept exchanges (or of ``exchange``, or its
+        id), in time order; ``expr`` is a message filter (``'opcode=text and text~foo'``)."""
+        from httptap.filter import compile_message_filter
+
+        flt = compile_message_filter(expr)  # FilterError's message points at the mistake
+        with self._cond:
+            if exchange is None:
+                sources = self._history.exchanges()
+            else:
+                ex_id = exchange if isinstance(exchange, str) else exchange.id
+                one = self._history.get(ex_id)
+                sources = [one] if one is not None else []
+            found = [m for ex in sources for m in list(ex.messages) if flt.matches(m)]
+        found.sort(key=_time_of)
+        return found
+
+    def messages_dataframe(self, expr: str = "", exchange: Exchange | str | None = None) -> Any:
+        """``messages(expr, exchange)`` as a pandas DataFrame, one row per message."""
+        pd = _pandas("messages_dataframe()")
+        from .frame import message_rows
+
+        return pd.DataFrame(message_rows(self.messages(expr, exchange)))
+
     def table(self, n: int | None = 20) -> TableView:
         """The last ``n`` rows (all with ``n=None``), pending ones included, as a table."""
         rows, pending, hidden = self._snapshot(n)
@@ -291,13 +315,7 @@ class CaptureHandle:
 
     def to_dataframe(self) -> Any:
         """A pandas DataFrame, one row per exchange (needs pandas, an optional dependency)."""
-        try:
-            import pandas as pd
-        except ImportError:
-            raise ImportError(
-                "to_dataframe() needs pandas, which is not installed in this environment: "
-                "`%pip install pandas` (or use .exchanges, .to_jsonl(), .to_har())"
-            ) from None
+        pd = _pandas("to_dataframe()")
         from .frame import exchange_rows
 
         return pd.DataFrame(exchange_rows(self.exchanges))
@@ -313,12 +331,14 @@ class CaptureHandle:
         return f"<{self.title()}: {self.summary()}>"
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(repr(self) + "\n  .exchanges  .table()  .filter(expr)  .to_har(path)  .stop()")
+        p.text(repr(self) + "\n  .exchanges  .table()  .filter(expr)  .messages()  .to_har(path)"
+               "  .stop()")
 
     def _repr_html_(self) -> str:
         hints = "".join(
             f"<code>{h}</code> "
-            for h in (".exchanges", ".table()", ".filter(expr)", ".to_har(path)", ".stop()")
+            for h in (".exchanges", ".table()", ".filter(expr)", ".messages()", ".to_har(path)",
+                      ".stop()")
         )
         return (
             f"<div><b>{html.escape(self.title())}</b> — {html.escape(self.summary())}"
@@ -359,9 +379,14 @@ class CaptureHandle:
             st = self._state
             done = st.apply(batch)
             if self._har is not None:
-                for ex in done.completed:
+                for item in done.timeline:  # in record order: a 101, then its messages
                     try:
-                        self._har.add(ex)
+                        if isinstance(item, Exchange):
+                            self._har.add(item)
+                        else:  # a held WebSocket entry gets its messages (once: the
+                            # history may have joined it to that very exchange already)
+                            kept = self._history.get(item.message.exchange_id)
+                            self._har.add_message(item.message, item.exchange or kept)
                     except (OSError, ValueError) as exc:  # disk full, closed: say so, go on
                         st.error = Error(f"--save stopped: {exc}", "free some space or save again")
                         self._har = None
@@ -382,6 +407,21 @@ class CaptureHandle:
             self._cond.notify_all()
         if har is not None:
             har.close()
+
+
+def _pandas(what: str) -> Any:
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError(
+            f"{what} needs pandas, which is not installed in this environment: "
+            "`%pip install pandas` (or use .exchanges, .to_jsonl(), .to_har())"
+        ) from None
+    return pd
+
+
+def _time_of(m: Message) -> int:
+    return m.time_ns
 
 
 def _elapsed(seconds: float) -> str:

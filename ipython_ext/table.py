@@ -1,6 +1,7 @@
 """The exchange table shared by the live views, ``%httptap show`` and ``handle.table()``.
 
-One Rich ``Table`` (method, URL, status coloured, latency, size; pending rows too) rendered
+One Rich ``Table`` (method, URL, status coloured, latency, size or the message count of a
+WebSocket or event stream; pending rows too) rendered
 three ways: to the terminal through Rich, to plain text for ``repr``, and to HTML (Rich's
 own HTML export, inline styles) for Jupyter.
 """
@@ -17,6 +18,7 @@ from rich.text import Text
 
 from httptap.model import Exchange
 from httptap.present.clock import clock
+from httptap.present.messages import message_count
 from httptap.present.status import RICH_STYLES, StatusClass, exchange_status
 from httptap.present.units import human_ms, human_size
 
@@ -97,7 +99,9 @@ def _row(ex: Exchange, pending: bool) -> list[RenderableType]:
     url = ex.url
     if ex.connection.tls:
         url = "🔒 " + url
-    size = human_size(ex.size) if ex.response is not None else ""
+    size: RenderableType = human_size(ex.size) if ex.response is not None else ""
+    if ex.messages:  # a WebSocket or event stream: how many messages so far
+        size = Text(message_count(len(ex.messages)), "cyan")
     latency = "" if pending else human_ms(ex.duration_ms)
     return [
         clock(ex.wall_start),

@@ -16,6 +16,7 @@ from httptap.export.har import CREATOR, HAR_VERSION, exchange_to_har_entry
 
 from .config import Settings
 from .documents import DocumentIndex
+from .messages import DETAIL_MESSAGE_DATA, DETAIL_MESSAGES
 from .params import filter_param, int_param, params_of
 from .state import ServerState
 from .summaries import DETAIL_BODY_LIMIT, detail, summary
@@ -66,7 +67,8 @@ class PanelRequests:
         }
 
     def exchange(self, params: Any) -> dict[str, Any]:
-        """``httptap/exchange {id, bodyLimit?}``: one exchange in full, bodies decoded."""
+        """``httptap/exchange {id, bodyLimit?, messages?, messageDataLimit?}``: one exchange
+        in full, bodies decoded, its newest WebSocket messages / SSE events."""
         p = params_of(params)
         ex_id = p.get("id")
         ex = self.state.history.get(str(ex_id)) if ex_id is not None else None
@@ -76,7 +78,9 @@ class PanelRequests:
                 NO_SUCH_EXCHANGE,
             )
         limit = int_param(p.get("bodyLimit"), DETAIL_BODY_LIMIT, "bodyLimit") or DETAIL_BODY_LIMIT
-        return detail(ex, limit)
+        messages = int_param(p.get("messages"), DETAIL_MESSAGES, "messages")
+        data = int_param(p.get("messageDataLimit"), DETAIL_MESSAGE_DATA, "messageDataLimit")
+        return detail(ex, limit, messages, data or DETAIL_MESSAGE_DATA)
 
     def har(self, params: Any) -> dict[str, Any]:
         """``httptap/har {filter?, uri?, line?, ids?}``: stored exchanges as a HAR 1.2 log.

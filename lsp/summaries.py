@@ -10,6 +10,8 @@ from httptap.present.body import decode_request, decode_response
 from httptap.present.clock import iso_utc
 from httptap.present.units import human_ms, human_size
 
+from .messages import DETAIL_MESSAGE_DATA, DETAIL_MESSAGES, messages_detail, messages_text
+
 #: characters of a decoded body sent in ``httptap/exchange`` unless the client asks otherwise
 DETAIL_BODY_LIMIT = 64 * 1024
 
@@ -33,18 +35,24 @@ def summary(ex: Exchange) -> dict[str, Any]:
         "proto": ex.proto.value,
         "tls": ex.connection.tls,
         "notes": len(ex.notes),
+        "messages": len(ex.messages),
     }
 
 
-def detail(ex: Exchange, body_limit: int = DETAIL_BODY_LIMIT) -> dict[str, Any]:
+def detail(ex: Exchange, body_limit: int = DETAIL_BODY_LIMIT,
+           messages: int = DETAIL_MESSAGES,
+           message_data: int = DETAIL_MESSAGE_DATA) -> dict[str, Any]:
     """The JSON-lines contract object of ``ex`` with bodies decoded for display.
 
     ``request.body``/``response.body`` hold the display text (``body_encoding`` is
     ``"display"``), cut to ``body_limit`` characters (``body_display_truncated``); ``text``
     is the whole exchange rendered as plain text for clients that only show a buffer.
+    ``messages`` holds the newest ``messages`` WebSocket messages / SSE events, their data
+    cut to ``message_data`` characters.
     """
     out = to_dict(ex)
     out["summary"] = summary(ex)
+    out.update(messages_detail(ex, messages, message_data))
     parts = [("request", decode_request(ex))]
     if ex.response is not None:
         parts.append(("response", decode_response(ex)))
@@ -89,6 +97,7 @@ def render_text(d: dict[str, Any]) -> str:
     )
     if d.get("notes"):
         lines += ["", "Notes:"] + [f"  {n}" for n in d["notes"]]
+    lines += messages_text(d)
     return "\n".join(lines)
 
 

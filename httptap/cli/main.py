@@ -259,8 +259,11 @@ class _Run:
             saved = CaptureState(filter=self.filter)  # the UI keeps its own; this one saves
 
             def save(batch: list[Record]) -> None:
-                for ex in saved.apply(batch).completed:
-                    har.add(ex)
+                for item in saved.apply(batch).timeline:  # a 101, then its messages
+                    if isinstance(item, Exchange):
+                        har.add(item)
+                    else:
+                        har.add_message(item.message, item.exchange)
 
             capture.subscribe(save)
         title = self.args.open or "PID " + ", ".join(map(str, self.args.pid))
@@ -371,6 +374,8 @@ class _Run:
 
     def _show_message(self, rec: Message) -> None:
         """A WebSocket message or SSE event, as it happens (the filter is applied already)."""
+        if self.har is not None:
+            self.har.add_message(rec.message, rec.exchange)
         if self.args.quiet:
             return
         if self.args.jsonl:

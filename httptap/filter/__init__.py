@@ -5,8 +5,15 @@ See ``help_text()`` (``httptap --help-filter``) for the fields, operators and un
 
 from __future__ import annotations
 
-from httptap.filter.api import Filter, compile_filter
+from httptap.filter.api import Filter, MessageFilter, compile_filter, compile_message_filter
 from httptap.filter.errors import FilterError
 from httptap.filter.help import help_text
 
-__all__ = ["Filter", "FilterError", "compile_filter", "help_text"]
+__all__ = [
+    "Filter",
+    "FilterError",
+    "MessageFilter",
+    "compile_filter",
+    "compile_message_filter",
+    "help_text",
+]

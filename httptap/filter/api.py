@@ -1,10 +1,13 @@
-"""``compile_filter`` and ``Filter``: what front ends use to select exchanges."""
+"""``compile_filter`` and ``Filter``: what front ends use to select exchanges;
+``compile_message_filter`` and ``MessageFilter``: the same language over one exchange's
+WebSocket messages and server-sent events (a messages view)."""
 
 from __future__ import annotations
 
-from httptap.filter.evaluate import Node
+from httptap.filter.evaluate import Node, TextContains
 from httptap.filter.parser import parse
-from httptap.model import Exchange
+from httptap.filter.table import MESSAGE
+from httptap.model import Exchange, Message
 
 
 class Filter:
@@ -46,3 +49,38 @@ class Filter:
 def compile_filter(text: str) -> Filter:
     """Parse and check ``text``; raises ``FilterError`` pointing at the first mistake."""
     return Filter(text, parse(text))
+
+
+class MessageFilter:
+    """A compiled message filter; the empty filter matches every message."""
+
+    __slots__ = ("_root", "text")
+
+    def __init__(self, text: str, root: Node | None) -> None:
+        self.text = text
+        self._root = root
+
+    def matches(self, msg: Message) -> bool:
+        """Whether ``msg`` passes the filter."""
+        return True if self._root is None else self._root.matches(msg)
+
+    __call__ = matches
+
+    @property
+    def empty(self) -> bool:
+        """True for a blank filter."""
+        return self._root is None
+
+    @property
+    def tree(self) -> Node | None:
+        """The syntax tree (its ``str`` is the filter fully parenthesised)."""
+        return self._root
+
+    def __repr__(self) -> str:
+        return f"MessageFilter({self.text!r})"
+
+
+def compile_message_filter(text: str) -> MessageFilter:
+    """Parse ``text`` over the message fields (a word alone: the data contains it);
+    raises ``FilterError`` pointing at the first mistake."""
+    return MessageFilter(text, parse(text, MESSAGE, TextContains))

@@ -1,4 +1,5 @@
-"""The filter's syntax tree; each node evaluates itself against an Exchange.
+"""The filter's syntax tree; each node evaluates itself against an Exchange (or, in a
+message filter, a Message: the nodes only reach the subject through its fields).
 
 Two-valued logic throughout: a comparison with a missing value is false whatever the
 operator, so ``not X`` is always the exact complement of ``X``.
@@ -11,17 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from httptap.filter.fields import BoundField, Value
-from httptap.model import Exchange
+from httptap.filter.message_fields import message_text
+from httptap.model import Exchange, Message
 
 Predicate = Callable[[Value], bool]
+Subject = Exchange | Message
 
 
 class Node:
-    """A boolean expression over one exchange."""
+    """A boolean expression over one exchange (or one message)."""
 
     __slots__ = ()
 
-    def matches(self, ex: Exchange) -> bool:  # pragma: no cover - abstract
+    def matches(self, ex: Subject) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def pids(self) -> set[int] | None:
@@ -35,7 +38,7 @@ class And(Node):
 
     items: tuple[Node, ...]
 
-    def matches(self, ex: Exchange) -> bool:
+    def matches(self, ex: Subject) -> bool:
         return all(item.matches(ex) for item in self.items)
 
     def pids(self) -> set[int] | None:
@@ -56,7 +59,7 @@ class Or(Node):
 
     items: tuple[Node, ...]
 
-    def matches(self, ex: Exchange) -> bool:
+    def matches(self, ex: Subject) -> bool:
         return any(item.matches(ex) for item in self.items)
 
     def pids(self) -> set[int] | None:
@@ -76,7 +79,7 @@ class Or(Node):
 class Not(Node):
     operand: Node
 
-    def matches(self, ex: Exchange) -> bool:
+    def matches(self, ex: Subject) -> bool:
         return not self.operand.matches(ex)
 
     def __str__(self) -> str:
@@ -89,8 +92,21 @@ class UrlContains(Node):
 
     needle: str
 
-    def matches(self, ex: Exchange) -> bool:
-        return self.needle.lower() in ex.url.lower()
+    def matches(self, ex: Subject) -> bool:
+        return isinstance(ex, Exchange) and self.needle.lower() in ex.url.lower()
+
+    def __str__(self) -> str:
+        return quote(self.needle)
+
+
+@dataclass(frozen=True, slots=True)
+class TextContains(Node):
+    """A bare word or string alone in a message filter: substring of the data's text."""
+
+    needle: str
+
+    def matches(self, ex: Subject) -> bool:
+        return isinstance(ex, Message) and self.needle.lower() in message_text(ex).lower()
 
     def __str__(self) -> str:
         return quote(self.needle)
@@ -102,7 +118,7 @@ class Present(Node):
 
     field: BoundField
 
-    def matches(self, ex: Exchange) -> bool:
+    def matches(self, ex: Subject) -> bool:
         return any(bool(v) for v in self.field.values(ex))
 
     def __str__(self) -> str:
@@ -124,7 +140,7 @@ class Compare(Node):
     negative: bool = False
     pinned: frozenset[int] | None = None
 
-    def matches(self, ex: Exchange) -> bool:
+    def matches(self, ex: Subject) -> bool:
         values = self.field.values(ex)
         if self.negative:
             return bool(values) and not any(self.test(v) for v in values)

@@ -12,11 +12,13 @@ import re
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from httptap.model import Body, Exchange, Headers
 
 Value = str | int | float | bool
-Extractor = Callable[[Exchange, str], list[Value]]
+#: (exchange or message, parameter) -> values; each table's fields take its own kind
+Extractor = Callable[[Any, str], list[Value]]
 
 
 class FieldType(enum.Enum):
@@ -123,8 +125,8 @@ class BoundField:
     def name(self) -> str:
         return f"{self.field.name}{self.arg}" if self.field.param else self.field.name
 
-    def values(self, ex: Exchange) -> list[Value]:
-        return self.field.extract(ex, self.arg)
+    def values(self, subject: Any) -> list[Value]:
+        return self.field.extract(subject, self.arg)
 
 
 # -- extractors --------------------------------------------------------------------------
@@ -249,31 +251,7 @@ FIELDS: tuple[Field, ...] = (
           "note~mid", lambda ex, _: list(ex.notes)),
 )  # fmt: skip
 
-_BY_NAME = {f.name: f for f in FIELDS if not f.param}
-_FAMILIES = sorted((f for f in FIELDS if f.param), key=lambda f: -len(f.name))
-_HEADER_NAME = re.compile(r":?[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-
-
-def field_names() -> list[str]:
-    """Every field as the help shows it."""
-    return [f.title for f in FIELDS]
-
-
-def resolve(word: str) -> BoundField | None:
-    """The field ``word`` names, or None.
-
-    Raises ``ValueError(expected, offset)`` for a family with a bad parameter (``header.=``).
-    """
-    lower = word.lower()
-    if lower in _BY_NAME:
-        return BoundField(_BY_NAME[lower])
-    for fam in _FAMILIES:
-        if lower.startswith(fam.name):
-            arg = lower[len(fam.name) :]
-            if not _HEADER_NAME.fullmatch(arg):
-                raise ValueError(f"a header name after '{fam.name}'", len(fam.name))
-            return BoundField(fam, arg)
-    return None
+HEADER_NAME = re.compile(r":?[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 # -- values ------------------------------------------------------------------------------

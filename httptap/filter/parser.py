@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NoReturn
 
 from httptap.filter import fields as F
@@ -37,22 +37,30 @@ from httptap.filter.evaluate import (
     text_predicate,
 )
 from httptap.filter.lexer import KEYWORDS, Kind, Lexer, Token
+from httptap.filter.table import EXCHANGE, FieldTable
 
 _TERM = "a comparison such as status>=400, a word or '('"
 #: Deepest nesting of parentheses and 'not' (the parser and evaluator recurse on it).
 MAX_DEPTH = 100
 
 
-def parse(text: str) -> Node | None:
-    """The tree of ``text``; None for a blank filter. Raises FilterError."""
-    return _Parser(text).parse()
+def parse(text: str, table: FieldTable = EXCHANGE,
+          bare: Callable[[str], Node] = UrlContains) -> Node | None:
+    """The tree of ``text`` over ``table``'s fields; None for a blank filter.
+
+    ``bare`` makes the node of a word or string alone (exchanges: the URL contains it).
+    Raises FilterError.
+    """
+    return _Parser(text, table, bare).parse()
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, table: FieldTable, bare: Callable[[str], Node]) -> None:
         self.text = text
         self.lex = Lexer(text)
         self.depth = 0
+        self.table = table
+        self.bare = bare
 
     def parse(self) -> Node | None:
         if self.lex.peek().kind is Kind.EOF:
@@ -109,7 +117,7 @@ class _Parser:
                 self._fail(close.start, "'and', 'or' or ')'")
             return node
         if tok.kind is Kind.STRING:
-            return UrlContains(tok.value)
+            return self.bare(tok.value)
         if tok.kind is not Kind.WORD or tok.value.lower() in KEYWORDS:
             self._fail(tok.start, _TERM)
         nxt = self.lex.peek()
@@ -119,16 +127,16 @@ class _Parser:
             self.lex.next()
             return self._comparison(field, nxt)
         field = self._field(tok, required=False)
-        return Present(field) if field is not None else UrlContains(tok.value)
+        return Present(field) if field is not None else self.bare(tok.value)
 
     def _field(self, tok: Token, *, required: bool) -> F.BoundField | None:
         try:
-            field = F.resolve(tok.value)
+            field = self.table.resolve(tok.value)
         except ValueError as exc:
             expected, offset = exc.args
             self._fail(tok.start + offset, expected)
         if field is None and required:
-            close = difflib.get_close_matches(tok.value.lower(), F.field_names(), n=1)
+            close = difflib.get_close_matches(tok.value.lower(), self.table.names(), n=1)
             hint = f" such as {close[0]}" if close else ""
             self._fail(tok.start, f"a field name{hint} (see httptap --help-filter)")
         return field

@@ -1,9 +1,11 @@
 """One formatting for every front end: sizes, durations, clock and ISO times, status
-classes, and bodies made displayable. Imports only the model, ``httptap.content`` and
-third-party libraries; never a front end, the engine or capture."""
+classes, bodies made displayable, WebSocket messages and SSE events as rows. Imports only
+the model, ``httptap.content`` and third-party libraries; never a front end, the engine or
+capture."""
 
 from httptap.present.body import decode_body, decode_request, decode_response
 from httptap.present.clock import clock, date_clock, iso_utc
+from httptap.present.messages import MessageRow, message_data, message_row
 from httptap.present.status import RICH_STYLES, StatusClass, exchange_status, status_class
 from httptap.present.text import DISPLAY_LIMIT, HEX_LIMIT, Decoded, hexdump
 from httptap.present.units import human_ms, human_size
@@ -13,6 +15,7 @@ __all__ = [
     "HEX_LIMIT",
     "RICH_STYLES",
     "Decoded",
+    "MessageRow",
     "StatusClass",
     "clock",
     "date_clock",
@@ -24,5 +27,7 @@ __all__ = [
     "human_ms",
     "human_size",
     "iso_utc",
+    "message_data",
+    "message_row",
     "status_class",
 ]

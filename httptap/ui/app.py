@@ -234,6 +234,8 @@ class HttptapApp(App[int]):
                 new = changed[screen.exchange.id]
                 if new is not screen.exchange and (new.complete or not screen.exchange.complete):
                     screen.update_exchange(new)
+                elif new is screen.exchange:  # its messages go on
+                    screen.sync_messages()
 
     def _on_capture_end(self) -> None:
         self._ended = True

@@ -1,6 +1,7 @@
 """The list's columns: widths for a terminal width, and one exchange as a row of cells.
 
-Network-tab columns: time, pid, method, host, path, status, proto, latency, size. Below
+Network-tab columns: time, pid, method, host, path, status, proto, latency, size (for a
+WebSocket or event stream: its live message count, ``⇅ 12``). Below
 ``WIDE`` columns host and path share one column so an 80-column terminal still shows
 enough of the URL.
 """
@@ -15,6 +16,7 @@ from rich.style import Style
 
 from httptap.model import Exchange, Proto
 from httptap.present.clock import clock
+from httptap.present.messages import message_count
 from httptap.present.status import RICH_STYLES, StatusClass, exchange_status
 from httptap.present.units import human_ms, human_size
 
@@ -26,6 +28,7 @@ _PENDING = Style(dim=True, italic=True)  # the latency cell of a pending row
 _FLAG = Style(color="yellow", bold=True)
 _METHOD = Style(bold=True)
 _HEADER = Style(bold=True, underline=True)
+_MESSAGES = Style(color="cyan")
 _STATUS = {cls: Style.parse(style) for cls, style in RICH_STYLES.items()}
 
 
@@ -114,8 +117,12 @@ def row_segments(ex: Exchange, layout: Layout) -> list[Segment]:
         latency, lstyle = "pending", _PENDING
     out.append(Segment(" "))
     out.append(Segment(_fit(latency, layout.latency, right=True), lstyle))
-    size = human_size(ex.size) if ex.response is not None else "-"
-    out.append(Segment(" " + _fit(size, layout.size, right=True)))
+    if ex.messages:  # a WebSocket or event stream: its live message count
+        out.append(Segment(" " + _fit(message_count(len(ex.messages)), layout.size, right=True),
+                           _MESSAGES))
+    else:
+        size = human_size(ex.size) if ex.response is not None else "-"
+        out.append(Segment(" " + _fit(size, layout.size, right=True)))
     return _pad(out, layout.width)
 
 

@@ -1,4 +1,5 @@
-"""The detail view of one exchange: tabs for headers, bodies, timing, connection and notes."""
+"""The detail view of one exchange: tabs for headers, bodies, timing, connection and notes;
+and messages on a WebSocket or event stream."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from httptap.model import Body, Exchange, Headers, find_header
 from httptap.present.body import decode_request, decode_response
+from httptap.present.messages import carries_messages
 from httptap.present.text import Decoded
 from httptap.present.units import human_size
 from httptap.ui.body_view import BodyView
@@ -24,12 +26,13 @@ from httptap.ui.detail_text import (
     timing_text,
     title_text,
 )
+from httptap.ui.messages_pane import MessagesPane
 
 if TYPE_CHECKING:
     from httptap.content.proto_schema import ProtoSchemas
 
-TABS = ("headers", "request", "response", "timing", "connection", "notes")
-_TITLES = ("Headers", "Request", "Response", "Timing", "Connection", "Notes")
+TABS = ("headers", "request", "response", "timing", "connection", "notes", "messages")
+_TITLES = ("Headers", "Request", "Response", "Timing", "Connection", "Notes", "Messages")
 
 
 class DetailScreen(Screen[None]):
@@ -86,6 +89,8 @@ class DetailScreen(Screen[None]):
                 yield Static(connection_text(ex), id="connection-text", classes="tab-text")
             with TabPane("Notes", id="notes"), VerticalScroll():
                 yield Static(notes_text(ex), id="notes-text", classes="tab-text")
+            with TabPane("Messages", id="messages"):
+                yield MessagesPane(ex, id="messages-pane")
         with Horizontal(id="search-bar"):
             yield Input(placeholder="search body (enter: find, n/N: next/prev, esc: close)",
                         id="search", compact=True)
@@ -94,6 +99,8 @@ class DetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._show_bodies()
+        if not carries_messages(self.exchange):
+            self.query_one(TabbedContent).hide_tab("messages")
 
     # -- content ------------------------------------------------------------------------
 
@@ -108,6 +115,14 @@ class DetailScreen(Screen[None]):
         self.query_one("#connection-text", Static).update(connection_text(ex))
         self.query_one("#notes-text", Static).update(notes_text(ex))
         self._show_bodies()
+        self.query_one(MessagesPane).set_exchange(ex)
+        self.sync_messages()
+
+    def sync_messages(self) -> None:
+        """Show the messages that arrived since (the tab appears with the first one)."""
+        if carries_messages(self.exchange):
+            self.query_one(TabbedContent).show_tab("messages")
+        self.query_one(MessagesPane).sync()
 
     def _show_bodies(self) -> None:
         ex = self.exchange
@@ -139,7 +154,11 @@ class DetailScreen(Screen[None]):
     # -- actions ------------------------------------------------------------------------
 
     def action_tab(self, name: str) -> None:
+        if name == "messages" and not carries_messages(self.exchange):
+            return  # the tab is hidden: not a WebSocket or an event stream
         self.query_one(TabbedContent).active = name
+        if name == "messages":
+            self.query_one("#messages-list").focus()
 
     def action_back(self) -> None:
         bar = self.query_one("#search-bar")

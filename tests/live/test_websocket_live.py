@@ -27,9 +27,9 @@ BIG = "".join(f"line {i:06d} of a big message\n" for i in range(5000))
 class _Cli:
     """``httptap --jsonl`` on some PIDs, its stdout lines read as they come."""
 
-    def __init__(self, *pids: int) -> None:
+    def __init__(self, *pids: int, extra: tuple[str, ...] = ()) -> None:
         args = [a for pid in pids for a in ("--pid", str(pid))]
-        self.proc = subprocess.Popen([*HTTPTAP, *args, "--jsonl"], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([*HTTPTAP, *args, "--jsonl", *extra], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[dict] = queue.Queue()
         line = self.proc.stderr.readline()
@@ -189,3 +189,39 @@ def test_sse_events_show_with_their_own_times(prog) -> None:  # type: ignore[no-
     times = [datetime.fromisoformat(d["time"].replace("Z", "+00:00")) for d in events]
     # the server sleeps a second between events: each shows its own arrival time
     assert all((b - a).total_seconds() >= 0.9 for a, b in itertools.pairwise(times))
+
+
+def test_saved_har_holds_the_messages_and_ws_filters_select_the_chat(prog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    server = prog("ws_server.py", str(port), "none")
+    server.expect("ready")
+    client = prog("ws_client.py", str(port), "none")
+    client.expect("ready")
+    har = tmp_path / "chat.har"
+    cli = _Cli(client.pid, extra=("--save", str(har)))
+    try:
+        client.go()
+        client.expect("echoed")
+        client.go()
+        client.expect("done")
+        cli.take(lambda d: d.get("type") == "message" and d["opcode"] == "close"
+                 and d["direction"] == "received")
+    finally:
+        cli.stop()
+    doc = json.loads(har.read_text())
+    (entry,) = [e for e in doc["log"]["entries"] if e["response"]["status"] == 101]
+    items = entry["_webSocketMessages"]
+    assert {(m["type"], m["opcode"]) for m in items} >= {("send", 2), ("receive", 2),
+                                                           ("send", 9), ("receive", 10)}
+    hello = [m for m in items if m["opcode"] == 1 and m["data"] == "hello"]
+    assert {m["type"] for m in hello} == {"send", "receive"}
+    assert any(m["opcode"] == 8 for m in items) and all(m["time"] > 1e9 for m in items)
+    # the saved file opens with the message fields of the filter language
+    for flt, want in (('ws.text~"^hello$"', 1), ("ws.opcode=binary", 1),
+                      ("ws.text~nothing-like-this", 0)):
+        res = subprocess.run([*HTTPTAP, "--open", str(har), "--jsonl", "--filter", flt],
+                             capture_output=True, text=True, timeout=60, check=True)
+        got = [json.loads(line) for line in res.stdout.splitlines()]
+        assert len([d for d in got if d["type"] == "exchange"]) == want, (flt, got)
+        if want:
+            assert any(d["type"] == "message" and d["data"] == "hello" for d in got)

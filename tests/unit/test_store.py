@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from httptap.filter import compile_filter
+from httptap.filter import Filter, compile_filter
 from httptap.model import Connection, Exchange, Message, Request, Response, Timings
 from httptap.records import Completed, Error, Lost, Pending, ProcessExit, Ready, Stats
 from httptap.records import Message as MessageRecord
@@ -175,3 +175,55 @@ def test_messages_follow_their_exchange_through_the_filter_without_a_history() -
     done = state.apply([Completed(_ex(1)), Completed(_ex(2)), _msg("1", 1), _msg("2", 1),
                         _msg("9", 1)])  # 9: an exchange never seen is not shown under a filter
     assert [m.message.id for m in done.messages] == ["1.1"]
+
+
+def test_a_pending_snapshot_row_gets_the_live_messages_once_and_moves_the_generation() -> None:
+    from httptap.streams import snapshot
+
+    live = _ex(1)
+    live.complete = False
+    live.messages.append(Message(id="1.1", exchange_id="1"))
+    state = CaptureState(History(10))
+    history = state.history
+    assert history is not None
+    # the publisher's Pending holds a copy made at the end of the batch (1.1 already in it)
+    state.apply([Pending(snapshot(live)), MessageRecord(live.messages[0], live)])
+    kept = history.get("1")
+    assert kept is not None and kept is not live and [m.id for m in kept.messages] == ["1.1"]
+    generation = history.generation
+    entry = history.entry("1")
+    assert entry is not None
+    entry.memo = "cached row"
+    live.messages.append(Message(id="1.2", exchange_id="1"))
+    done = state.apply([MessageRecord(live.messages[1], live)])
+    assert [m.id for m in kept.messages] == ["1.1", "1.2"] and done.changed == [entry]
+    assert history.generation > generation and entry.memo is None
+
+
+def test_a_run_of_messages_changes_its_entry_once() -> None:
+    state = CaptureState(History(10))
+    done = state.apply([Completed(_ex(1)), Completed(_ex(2)),
+                        *(_msg("1", n) for n in range(1, 500)), _msg("2", 1), _msg("1", 500)])
+    assert [e.ex.id for e in done.changed] == ["1", "2", "1", "2", "1"]
+    assert len(done.messages) == 501
+
+
+def test_a_message_goes_with_its_exchanges_verdict_not_a_new_one() -> None:
+    calls: list[str] = []
+
+    class Counting(Filter):
+        __slots__ = ()
+
+        def matches(self, ex: Exchange) -> bool:
+            calls.append(ex.id)
+            return super().matches(ex)
+
+    flt = compile_filter("not ws.text~secret")
+    state = CaptureState(History(10), filter=Counting(flt.text, flt.tree))
+    ex = _ex(1)
+    state.apply([Completed(ex)])
+    for n in range(1, 50):  # in-process: each message on the live exchange
+        ex.messages.append(Message(id=f"1.{n}", exchange_id="1", data=b"secret"))
+        done = state.apply([MessageRecord(ex.messages[-1], ex)])
+        assert len(done.messages) == 1  # passed with its handshake
+    assert len(calls) == 1

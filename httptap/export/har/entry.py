@@ -23,6 +23,7 @@ from httptap.export.har.fields import (
     request_cookies,
     response_cookies,
 )
+from httptap.export.har.messages import har_messages
 from httptap.model import Body, Connection, Exchange, Role
 from httptap.present.clock import iso_utc
 
@@ -89,6 +90,7 @@ def exchange_to_har_entry(ex: Exchange) -> dict[str, Any]:
     if "grpc" in c:
         custom["grpc"] = c["grpc"]
     entry["_httptap"] = custom
+    entry.update(har_messages(ex))
     return entry
 
 

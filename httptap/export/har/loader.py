@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from httptap import contract
 from httptap.export.har.fields import CREATOR, TRAILER
+from httptap.export.har.messages import messages_from_har
 from httptap.export.session import SessionError
 from httptap.export.validate import check_exchange
 from httptap.model import (
@@ -97,8 +98,11 @@ def har_entry_to_exchange(entry: dict[str, Any], index: int = 0) -> Exchange:
     """One HAR entry as an Exchange (``index`` names foreign entries without an id)."""
     custom = entry.get("_httptap")
     if isinstance(custom, dict) and custom.get("v") == contract.VERSION:
-        return _ours(entry, custom)
-    return _foreign(entry, index)
+        ex = _ours(entry, custom)
+    else:
+        ex = _foreign(entry, index)
+    ex.messages = messages_from_har(entry, ex)
+    return ex
 
 
 def _split_headers(items: list[dict[str, Any]] | None) -> tuple[Headers, Headers]:
