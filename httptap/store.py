@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from httptap.filter import Filter
-from httptap.model import Exchange
+from httptap.model import Exchange, find_header
 from httptap.records import (
     Completed,
     Error,
@@ -234,6 +234,7 @@ class History:
 
 _EXCHANGE_RECORDS = (Completed, Pending)
 _VERDICTS = 4096  # exchanges whose filter verdict is remembered for their messages
+_WAITING = 1024  # WebSocket/SSE exchanges a ws.*/sse.* filter judges again with each message
 
 
 def _done_of(entry: Entry) -> int:
@@ -290,6 +291,8 @@ class CaptureState:
         self.filtered_out = 0  # Pending/Completed records the filter turned away
         # the filter's verdict on recent exchanges, for messages that come without theirs
         self._verdicts: OrderedDict[str, bool] = OrderedDict()
+        # turned away by a filter on messages before their messages came: judged again
+        self._waiting: OrderedDict[str, Exchange] = OrderedDict()
 
     # -- derived ----------------------------------------------------------------------------
 
@@ -324,7 +327,6 @@ class CaptureState:
     def apply(self, batch: Iterable[Record]) -> Applied:
         """Fold ``batch`` into the state; what it changed."""
         out = Applied()
-        history = self.history
         flt = self.filter
         matches = None if flt is None or flt.empty else flt.matches
         for rec in batch:
@@ -338,16 +340,10 @@ class CaptureState:
                 if matches is not None and not self._verdict(ex.id, matches(ex)):
                     self.filtered_out += 1
                     self._drop(ex, done, out)
+                    if flt is not None and flt.uses_messages and _carries_messages(ex):
+                        self._wait(ex)
                     continue
-                self.received += 1
-                if done:
-                    self.completed += 1
-                    out.completed.append(ex)
-                    out.timeline.append(ex)
-                if history is not None:
-                    entry = history.put(ex)
-                    if entry is not None:
-                        out.changed.append(entry)
+                self._admit(ex, out)
             elif isinstance(rec, Stats):
                 self.totals = rec
             elif isinstance(rec, Message):
@@ -357,8 +353,50 @@ class CaptureState:
                 out.notable.append(rec)
         return out
 
+    def _admit(self, ex: Exchange, out: Applied) -> None:
+        self._waiting.pop(ex.id, None)
+        self.received += 1
+        if ex.complete:
+            self.completed += 1
+            out.completed.append(ex)
+            out.timeline.append(ex)
+        if self.history is not None:
+            entry = self.history.put(ex)
+            if entry is not None:
+                out.changed.append(entry)
+
+    def _wait(self, ex: Exchange) -> None:
+        waiting = self._waiting
+        waiting[ex.id] = ex
+        waiting.move_to_end(ex.id)
+        if len(waiting) > _WAITING:
+            waiting.popitem(last=False)
+
+    def _judge_waiting(self, rec: Message, held: Exchange, matches: Any, out: Applied) -> bool:
+        """A message of an exchange the filter turned away for want of messages: it joins
+        the exchange, which is judged again; admitted (with its messages) once it passes."""
+        if rec.exchange is None:
+            held.messages.append(rec.message)
+        elif held is not rec.exchange:
+            held.messages.extend(rec.exchange.messages[len(held.messages) :])
+        if not matches(held):
+            return False
+        ex_id = rec.message.exchange_id
+        del self._waiting[ex_id]
+        self._verdict(ex_id, True)
+        self.filtered_out -= 1
+        if self.count is not None and self.completed >= self.count:
+            return False
+        self._admit(held, out)
+        out.messages.append(rec)
+        out.timeline.append(rec)
+        return True
+
     def _message(self, rec: Message, matches: Any, out: Applied) -> None:
         history = self.history
+        if matches is not None and (held := self._waiting.get(rec.message.exchange_id)):
+            self._judge_waiting(rec, held, matches, out)
+            return
         entry = history.entry(rec.message.exchange_id) if history is not None else None
         ex = rec.exchange or (entry.ex if entry is not None else None)
         if matches is not None:
@@ -414,3 +452,14 @@ class CaptureState:
             self.remaining = rec.remaining
         elif isinstance(rec, Error):
             self.error = rec
+
+
+def _carries_messages(ex: Exchange) -> bool:
+    """A WebSocket handshake (101) or an event stream: messages follow the exchange."""
+    resp = ex.response
+    if resp is None:
+        return False
+    if resp.status == 101:
+        return True
+    ctype = find_header(resp.headers, "content-type") or ""
+    return ctype.lower().startswith("text/event-stream")

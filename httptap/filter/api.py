@@ -4,7 +4,12 @@ WebSocket messages and server-sent events (a messages view)."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
+
 from httptap.filter.evaluate import Node, TextContains
+from httptap.filter.fields import BoundField
+from httptap.filter.message_fields import EXCHANGE_FIELDS
 from httptap.filter.parser import parse
 from httptap.filter.table import MESSAGE
 from httptap.model import Exchange, Message
@@ -41,6 +46,14 @@ class Filter:
     def tree(self) -> Node | None:
         """The syntax tree (its ``str`` is the filter fully parenthesised)."""
         return self._root
+
+    @property
+    def uses_messages(self) -> bool:
+        """Whether it looks at an exchange's messages (``ws.text``, ``sse.event``, …): such
+        an exchange can only be judged as its messages arrive, after it completed."""
+        return self._root is not None and any(
+            name in _MESSAGE_FIELD_NAMES for name in _field_names(self._root)
+        )
 
     def __repr__(self) -> str:
         return f"Filter({self.text!r})"
@@ -84,3 +97,18 @@ def compile_message_filter(text: str) -> MessageFilter:
     """Parse ``text`` over the message fields (a word alone: the data contains it);
     raises ``FilterError`` pointing at the first mistake."""
     return MessageFilter(text, parse(text, MESSAGE, TextContains))
+
+
+_MESSAGE_FIELD_NAMES = frozenset(f.name for f in EXCHANGE_FIELDS)
+
+
+def _field_names(node: object) -> Iterator[str]:
+    """The names of the fields a syntax tree reads."""
+    if isinstance(node, BoundField):
+        yield node.field.name
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from _field_names(item)
+    elif dataclasses.is_dataclass(node) and isinstance(node, Node):
+        for f in dataclasses.fields(node):
+            yield from _field_names(getattr(node, f.name))

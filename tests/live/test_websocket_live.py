@@ -199,6 +199,9 @@ def test_saved_har_holds_the_messages_and_ws_filters_select_the_chat(prog, tmp_p
     client.expect("ready")
     har = tmp_path / "chat.har"
     cli = _Cli(client.pid, extra=("--save", str(har)))
+    # a capture filter on messages: the chat shows from the message that makes it match
+    filtered = _Cli(client.pid, extra=("--filter", 'ws.text~"^hello$"'))
+    chat: list[dict] = []
     try:
         client.go()
         client.expect("echoed")
@@ -206,8 +209,14 @@ def test_saved_har_holds_the_messages_and_ws_filters_select_the_chat(prog, tmp_p
         client.expect("done")
         cli.take(lambda d: d.get("type") == "message" and d["opcode"] == "close"
                  and d["direction"] == "received")
+        chat += filtered.take(lambda d: d.get("type") == "message" and d["opcode"] == "close"
+                             and d["direction"] == "received")
     finally:
         cli.stop()
+        chat += filtered.stop()
+    assert chat[0]["type"] == "exchange" and chat[0]["status"] == 101
+    assert (chat[1]["type"], chat[1]["data"]) == ("message", "hello")
+    assert {d["exchange_id"] for d in chat[1:]} == {chat[0]["id"]}
     doc = json.loads(har.read_text())
     (entry,) = [e for e in doc["log"]["entries"] if e["response"]["status"] == 101]
     items = entry["_webSocketMessages"]

@@ -227,3 +227,28 @@ def test_a_message_goes_with_its_exchanges_verdict_not_a_new_one() -> None:
         done = state.apply([MessageRecord(ex.messages[-1], ex)])
         assert len(done.messages) == 1  # passed with its handshake
     assert len(calls) == 1
+
+
+def _ws(i: int) -> Exchange:
+    ex = _ex(i, status=101)
+    assert ex.response is not None
+    ex.response.headers = [("Upgrade", "websocket"), ("Connection", "Upgrade")]
+    return ex
+
+
+def test_a_filter_on_messages_admits_a_websocket_when_a_message_matches() -> None:
+    # a WebSocket completes at its 101, before any message: a ws.* capture filter waits
+    state = CaptureState(History(10), filter=compile_filter('ws.text~"^hello$"'))
+    done = state.apply([Completed(_ws(1)), Completed(_ws(2)), Completed(_ex(3))])
+    assert done.timeline == [] and len(state.history) == 0
+    quiet = MessageRecord(Message(id="1.1", exchange_id="1", data=b"nothing"))
+    assert state.apply([quiet]).timeline == []
+    hello = MessageRecord(Message(id="1.2", exchange_id="1", data=b"hello"))
+    done = state.apply([hello, _msg("2", 1), MessageRecord(
+        Message(id="1.3", exchange_id="1", data=b"later"))])
+    # the handshake, then the message that made it match, then what follows it
+    assert [x.message.id if isinstance(x, MessageRecord) else x.id
+            for x in done.timeline] == ["1", "1.2", "1.3"]
+    held = state.history.get("1")
+    assert held is not None and [m.id for m in held.messages] == ["1.1", "1.2", "1.3"]
+    assert state.completed == 1 and state.filtered_out == 2
