@@ -17,6 +17,7 @@ from httptap.capture import procfs
 from httptap.engine import permissions
 from httptap.engine.api import Capture, CaptureError, CaptureOptions
 from httptap.engine.dispatch import Dispatcher, SocketSwitch
+from httptap.engine.dns_hooks import DnsHooks, HookSet
 from httptap.engine.masking import FastMasker
 from httptap.engine.publish import Publisher
 from httptap.engine.resolver import SocketResolver
@@ -84,9 +85,10 @@ class InProcessCapture(Capture):
         self.headers_message = program.headers.message
         try:
             tls = self._tls = OpenSslHooks(program, self.notes)
-            targets = self._targets = Targets(program, tls, self.notes)
+            hooks = HookSet(tls, DnsHooks(program))  # phases: name lookups, scoped the same
+            targets = self._targets = Targets(program, hooks, self.notes)
             self._dispatcher = Dispatcher(
-                program, self._streams, self._publisher, targets, tls, self._resolver
+                program, self._streams, self._publisher, targets, hooks, self._resolver
             )
             tls.find_system()
             for pid in self.pids:
