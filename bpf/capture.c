@@ -607,6 +607,23 @@ int ht_exit_connect(struct bpf_raw_tracepoint_args *ctx) {
     return 0;
 }
 
+// Phases: getsockopt(SO_ERROR) is how a non-blocking connect is confirmed once the socket
+// polls writable (curl, asyncio, libuv, Go): the moment it is established for the process.
+int ht_enter_getsockopt(struct bpf_raw_tracepoint_args *ctx) {
+    if (sys_arg(ctx, 1) != 1 || sys_arg(ctx, 2) != 4) return 0;  // SOL_SOCKET, SO_ERROR
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    u32 fd = sys_arg(ctx, 0);
+    struct sock_key key = {.tgid = tgid, .fd = fd};
+    struct sock_val *sv = sockets.lookup(&key);
+    if (!sv || !(sv->flags & HT_F_CLIENT) || (sv->flags & HT_F_SEEN)) return 0;
+    struct event *ev = start_event(HT_CONNECT_DONE, tgid, (u32)id, fd, bpf_ktime_get_ns());
+    if (!ev) return 0;
+    ev->gen = sv->gen;
+    submit_simple(ev);
+    return 0;
+}
+
 static __always_inline void drop_socket(u32 tgid, u32 tid, u32 fd) {
     struct sock_key key = {.tgid = tgid, .fd = fd};
     struct sock_val *sv = sockets.lookup(&key);

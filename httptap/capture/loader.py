@@ -34,6 +34,7 @@ SYSCALLS: dict[str, tuple[int, str, str | None]] = {
     "sendfile": (40, "ht_enter_sendfile", "ht_exit_sendfile"),
     "socket": (41, "ht_enter_socket", "ht_exit_socket"),
     "connect": (42, "ht_enter_connect", "ht_exit_connect"),
+    "getsockopt": (55, "ht_enter_getsockopt", None),  # phases: SO_ERROR after a connect
     "accept": (43, *_ACCEPT), "accept4": (288, *_ACCEPT),
     "close": (3, "ht_enter_close", None),
     "close_range": (436, "ht_enter_close_range", None),

@@ -3,11 +3,14 @@
 What is measured, per connection, on the monotonic clock of the events:
 
 - connect: from connect()'s entry to the socket being established: connect()'s return when
-  it returned 0 (a blocking connect); for a non-blocking one (EINPROGRESS) the first write
-  on the socket, the moment the process learnt it was writable (curl, asyncio, Go).
-- tls: from the first TLS record written on the socket (``16 03``, the ClientHello) to the
-  first application data through the TLS library, either direction. A handshake made inside
-  the first SSL_write (no explicit SSL_connect) shows no record before the plaintext: null.
+  it returned 0 (a blocking connect); for a non-blocking one (EINPROGRESS) the process's
+  getsockopt(SO_ERROR) once the socket polled writable (curl, asyncio, libuv and Go all
+  confirm a connect so), else its first write on the socket.
+- tls: when the first record written on the socket is a TLS one (``16 03``, the ClientHello),
+  from the socket being established (else from that record) to the first application data
+  through the TLS library, either direction: curl's appconnect - connect, the browsers'
+  ssl. A handshake made inside the first SSL_write (no explicit SSL_connect) shows no
+  record before the plaintext: null.
 - dns: the last successful getaddrinfo/gethostbyname* of the process (any thread) that
   returned the address connected to and ended within ``DNS_WINDOW_NS`` before the connect;
   a lookup is tied to one connection at most.
@@ -55,7 +58,12 @@ class _Setup:
             connect = max(self.connect_end - self.start, 0) / 1e6
         tls = None
         if self.tls_start is not None and self.tls_end is not None:
-            tls = max(self.tls_end - self.tls_start, 0) / 1e6
+            # a client's handshake counts from the socket being ready, as curl's and the
+            # browsers' do: setting up the TLS library is part of its cost
+            start = self.tls_start
+            if self.client and self.connect_end is not None:
+                start = min(start, self.connect_end)
+            tls = max(self.tls_end - start, 0) / 1e6
         return Phases(dns=dns, connect=connect, tls=tls)
 
 

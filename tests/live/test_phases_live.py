@@ -1,0 +1,87 @@
+"""Phases against curl's own clock: a slow resolver, a slow TLS handshake, a slow first byte,
+a trickled body; a new connection and a reused one (``curl URL1 URL2``)."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.live.conftest import Prog, free_port
+
+# curl -w: the instants of each transfer, seconds from its start
+_W = "%{time_namelookup} %{time_connect} %{time_appconnect} %{time_pretransfer} " \
+     "%{time_starttransfer} %{time_total}\\n"
+#: agreement with curl's clock, ms (curl's instants come from its own poll loop)
+_TOLERANCE_MS = 3.0
+_DNS, _HANDSHAKE, _FIRST_BYTE, _TRICKLE = 0.15, 0.1, 0.12, 0.05
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory) -> tuple[str, str]:
+    d = tmp_path_factory.mktemp("cert")
+    key, crt = d / "key.pem", d / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(crt), "-days", "1", "-subj", "/CN=localhost"],
+        check=True, capture_output=True,
+    )
+    return str(crt), str(key)
+
+
+@pytest.fixture
+def slow_peers(cert, tmp_path: Path):
+    """(port, resolv.conf naming the slow resolver)."""
+    dns = f"127.{random.randint(1, 250)}.{random.randint(1, 250)}.{random.randint(2, 250)}"
+    port = free_port()
+    peers = Prog("slow_peers.py", dns, str(port), *cert,
+                 *map(str, (_DNS, _HANDSHAKE, _FIRST_BYTE, _TRICKLE)))
+    peers.expect("ready")
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text(f"nameserver {dns}\noptions timeout:5 attempts:1\n")
+    yield port, resolv
+    peers.close()
+
+
+def _near(ours: float | None, theirs: float) -> bool:
+    return ours is not None and abs(ours - theirs) <= _TOLERANCE_MS
+
+
+def test_phases_agree_with_curl_new_and_reused_connection(slow_peers, attach):
+    port, resolv = slow_peers
+    url = f"https://slow-{port}.phases.test:{port}"
+    # curl in a mount namespace of its own, where /etc/resolv.conf names the slow resolver
+    script = f'mount --bind {resolv} /etc/resolv.conf && read x && exec "$@"'
+    sh = subprocess.Popen(
+        ["unshare", "-m", "sh", "-c", script, "sh", "curl", "-sk", "--http1.1",
+         "-o", "/dev/null", "-o", "/dev/null", "-w", _W, f"{url}/first", f"{url}/second"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        cap = attach(sh.pid)
+        out, _ = sh.communicate("go\n", timeout=30)
+        got = cap.wait_for(2)
+    finally:
+        sh.kill()
+    assert sh.returncode == 0
+    clocks = [[float(x) * 1000 for x in line.split()] for line in out.splitlines()]
+    assert [e.request.path for e in got] == ["/first", "/second"]
+    first, second = (e.phases for e in got)
+    lookup, connect, appconnect, pretransfer, starttransfer, total = clocks[0]
+    print("new", first, clocks[0])
+    assert _near(first.dns, lookup)
+    assert _near(first.connect, connect - lookup)
+    assert _near(first.tls, appconnect - connect)
+    assert _near(first.send + first.wait, starttransfer - pretransfer)  # type: ignore[operator]
+    assert _near(first.receive, total - starttransfer)
+    assert first.dns >= _DNS * 1000 and first.tls >= _HANDSHAKE * 1000  # type: ignore[operator]
+    assert got[0].connection.hostname == f"slow-{port}.phases.test"
+    # the reused connection: no set-up, the same server delays
+    lookup, connect, appconnect, pretransfer, starttransfer, total = clocks[1]
+    print("reused", second, clocks[1])
+    assert (second.dns, second.connect, second.tls) == (None, None, None)
+    assert _near(second.send + second.wait, starttransfer - pretransfer)  # type: ignore[operator]
+    assert _near(second.receive, total - starttransfer)
+    assert second.wait >= _FIRST_BYTE * 1000  # type: ignore[operator]
