@@ -7,6 +7,7 @@ from httptap.present.clock import clock, date_clock, iso_utc
 from httptap.present.status import RICH_STYLES, StatusClass, exchange_status, status_class
 from httptap.present.text import DISPLAY_LIMIT, HEX_LIMIT, Decoded, hexdump
 from httptap.present.units import human_ms, human_size
+from httptap.present.waterfall import phase_columns, waterfall, waterfall_lines
 
 __all__ = [
     "DISPLAY_LIMIT",
@@ -24,5 +25,8 @@ __all__ = [
     "human_ms",
     "human_size",
     "iso_utc",
+    "phase_columns",
     "status_class",
+    "waterfall",
+    "waterfall_lines",
 ]
