@@ -196,13 +196,24 @@ _rows = '"], ["'.join
 
 
 def _phases_json(ex: Exchange) -> str:
-    """The ``"phases"`` (and ``"hostname"``) members, with their trailing separator."""
-    items = ", ".join(
-        f'"{name}": {"null" if ms is None else repr(round(ms, 3))}'
-        for name, ms in ex.phases.items()
+    """The ``"phases"`` (and ``"hostname"``) members, with their trailing separator: the
+    values of ``to_dict``'s, built from the timings' cached millisecond texts."""
+    setup = ex.setup
+    head = _NO_SETUP if setup is None else "".join(
+        f'"{name}": {"null" if ms is None else repr(round(ms, 3))}, '
+        for name, ms in (("dns", setup.dns), ("connect", setup.connect), ("tls", setup.tls))
     )
+    t = ex.timings
+    a, b, c, d = t.request_start, t.request_end, t.response_start, t.response_end
+    send = "null" if a is None or b is None else _ms(max(b - a, 0))
+    wait = "null" if b is None or c is None else _ms(max(c - b, 0))
+    receive = "null" if c is None or d is None else _ms(max(d - c, 0))
     name = ex.connection.hostname
-    return f'"phases": {{{items}}}, ' + (f'"hostname": {_s(name)}, ' if name else "")
+    return (f'"phases": {{{head}"send": {send}, "wait": {wait}, "receive": {receive}}}, '
+            + (f'"hostname": {_s(name)}, ' if name else ""))
+
+
+_NO_SETUP = '"dns": null, "connect": null, "tls": null, '
 
 
 def _pairs(headers: list[tuple[str, str]]) -> str:

@@ -55,14 +55,17 @@ class Dispatcher:
         rescan: set[int] = set()
         data_kinds = (Kind.DATA, Kind.GAP)
         phases = self._phases
+        settling = phases.settling  # connections before their first exchange: mostly none
         for raw in events:
             ev = decode(raw)
             kind = ev.kind
             if kind in data_kinds:
-                phases.data(ev)
+                if settling:
+                    phases.data(ev)
                 recs = handle(ev)
                 if recs:
-                    phases.stamp(recs)
+                    if settling:
+                        phases.stamp(recs)
                     out.extend(recs)
             elif kind is Kind.MMAP_EXEC:
                 rescan.add(ev.pid)

@@ -72,6 +72,8 @@ class PhaseTracker:
 
     def __init__(self) -> None:
         self._setups: dict[tuple[int, int], _Setup] = {}  # (pid, fd) -> its connection's
+        #: the same dict, for the hot path: empty when every connection is settled
+        self.settling = self._setups
         self._lookups: dict[int, deque[Lookup]] = {}
 
     def event(self, ev: Event) -> None:

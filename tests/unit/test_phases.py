@@ -262,6 +262,7 @@ def test_waterfall_bars_follow_each_other_on_one_axis() -> None:
 def test_every_front_end_shows_the_waterfall() -> None:
     from httptap.ipython_ext.detail import ExchangeDetail
     from httptap.ipython_ext.frame import exchange_rows
+
     from httptap.ui.detail_text import connection_text, timing_text
 
     ex = _sample()
