@@ -105,3 +105,26 @@ def test_python_client_blocking_connect_and_lookup_in_the_main_thread(http_serve
     assert ex.connection.hostname == "localhost" and ex.host == f"localhost:{http_server}"
     assert p.dns is not None and p.connect is not None and p.tls is None
     assert p.send is not None and p.wait is not None and p.receive is not None
+
+
+def test_lookup_probes_hit_only_traced_processes(attach):
+    """The dns uprobes sit in the libc every process maps: untraced ones never trap."""
+    from tests.live.test_tls_live import _own_probe_hits
+
+    lookups = "import socket\nfor _ in range(200): socket.getaddrinfo('localhost', 80)"
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        attach(sleeper.pid)
+        subprocess.run([PY, "-c", lookups], check=True, timeout=60)
+        assert _own_probe_hits() == 0
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    proc = subprocess.Popen([PY, "-c", f"import sys; sys.stdin.readline()\n{lookups}"],
+                            stdin=subprocess.PIPE, text=True)
+    try:
+        attach(proc.pid)
+        proc.communicate("go\n", timeout=60)
+    finally:
+        proc.kill()
+    assert _own_probe_hits() >= 200
