@@ -853,10 +853,16 @@ int ssl_exit_probe(struct pt_regs *ctx) { return ssl_exit(ctx); }
 #define HT_DNS_ADDRS 8
 #define HT_DNS_ADDR_SIZE 20  // u16 family, u16 pad, 16 address bytes
 
+#define HT_DNS_GAI 0   // getaddrinfo: 0 and a list at *res
+#define HT_DNS_GHBN 1  // gethostbyname(2): a struct hostent * returned
+#define HT_DNS_GHBN_R 2  // gethostbyname(2)_r: 0, *res set, the struct hostent at ent
+
 struct dns_call {
     u64 name;
-    u64 res;  // struct addrinfo ** of getaddrinfo, 0 for gethostbyname*
+    u64 res;  // struct addrinfo ** (getaddrinfo), struct hostent ** (the _r forms)
+    u64 ent;  // the _r forms' struct hostent
     u64 ts;
+    u8 kind;
 };
 
 // struct addrinfo, x86-64 layout
@@ -883,19 +889,33 @@ struct ht_hostent {
 
 BPF_HASH(dns_calls, u64, struct dns_call, 4096);
 
-static __always_inline int dns_enter(struct pt_regs *ctx, u64 res) {
+static __always_inline int dns_enter(struct pt_regs *ctx, u8 kind, u64 res, u64 ent) {
     u64 id = bpf_get_current_pid_tgid();
     if (!is_traced(id >> 32)) return 0;
     struct dns_call c = {};
     c.name = PT_REGS_PARM1(ctx);
     c.res = res;
+    c.ent = ent;
+    c.kind = kind;
     c.ts = bpf_ktime_get_ns();
-    dns_calls.update(&id, &c);
+    dns_calls.update(&id, &c);  // gethostbyname runs gethostbyname_r: the inner one reports
     return 0;
 }
 
-int dns_gai_enter(struct pt_regs *ctx) { return dns_enter(ctx, PT_REGS_PARM4(ctx)); }
-int dns_ghbn_enter(struct pt_regs *ctx) { return dns_enter(ctx, 0); }
+int dns_gai_enter(struct pt_regs *ctx) {
+    return dns_enter(ctx, HT_DNS_GAI, PT_REGS_PARM4(ctx), 0);
+}
+int dns_ghbn_enter(struct pt_regs *ctx) { return dns_enter(ctx, HT_DNS_GHBN, 0, 0); }
+// gethostbyname_r(name, ret, buf, buflen, result, h_errnop)
+int dns_ghbnr_enter(struct pt_regs *ctx) {
+    return dns_enter(ctx, HT_DNS_GHBN_R, PT_REGS_PARM5(ctx), PT_REGS_PARM2(ctx));
+}
+// gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop): result is on the stack
+int dns_ghbn2r_enter(struct pt_regs *ctx) {
+    u64 result = 0;
+    ht_read_user(&result, sizeof(result), (void *)(PT_REGS_SP(ctx) + 8));
+    return dns_enter(ctx, HT_DNS_GHBN_R, result, PT_REGS_PARM3(ctx));
+}
 
 static __always_inline void dns_put(struct event *ev, int i, u16 family, const void *src) {
     u8 *slot = ev->data + HT_DNS_NAME + (i & (HT_DNS_ADDRS - 1)) * HT_DNS_ADDR_SIZE;
@@ -910,14 +930,22 @@ int dns_exit(struct pt_regs *ctx) {
     struct dns_call c = *cp;
     dns_calls.delete(&id);
     u64 rc = PT_REGS_RC(ctx);
-    if (c.res ? (int)rc != 0 : rc == 0) return 0;  // failed lookups lead to no connection
+    u64 ent = rc;  // the struct hostent of gethostbyname(2)
+    if (c.kind == HT_DNS_GHBN_R) {
+        u64 found = 0;  // *result: NULL when the name was not found
+        if ((int)rc != 0 || ht_read_user(&found, sizeof(found), (void *)c.res) || !found)
+            return 0;
+        ent = c.ent;
+    } else if (c.kind == HT_DNS_GAI ? (int)rc != 0 : rc == 0) {
+        return 0;  // failed lookups lead to no connection
+    }
     struct event *ev = start_event(HT_DNS, id >> 32, (u32)id, -1, c.ts);
     if (!ev) return 0;
     ev->size = bpf_ktime_get_ns();
     __builtin_memset(ev->data, 0, HT_DNS_NAME + HT_DNS_ADDRS * HT_DNS_ADDR_SIZE);
     ht_read_user_str(ev->data, HT_DNS_NAME, (void *)c.name);
     u32 n = 0;
-    if (c.res) {
+    if (c.kind == HT_DNS_GAI) {
         struct ht_addrinfo *ai = NULL;
         ht_read_user(&ai, sizeof(ai), (void *)c.res);
         for (int i = 0; i < HT_DNS_ADDRS; i++) {
@@ -931,7 +959,7 @@ int dns_exit(struct pt_regs *ctx) {
         }
     } else {
         struct ht_hostent h = {};
-        if (ht_read_user(&h, sizeof(h), (void *)rc) == 0 && h.addr_list) {
+        if (ht_read_user(&h, sizeof(h), (void *)ent) == 0 && h.addr_list) {
             for (int i = 0; i < HT_DNS_ADDRS; i++) {
                 u64 p = 0;
                 if (ht_read_user(&p, sizeof(p), h.addr_list + i) || !p) break;

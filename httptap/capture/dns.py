@@ -22,6 +22,8 @@ LOOKUPS = {
     "getaddrinfo": b"dns_gai_enter",
     "gethostbyname": b"dns_ghbn_enter",
     "gethostbyname2": b"dns_ghbn_enter",
+    "gethostbyname_r": b"dns_ghbnr_enter",
+    "gethostbyname2_r": b"dns_ghbn2r_enter",
 }
 _NAME = 96  # keep in sync with HT_DNS_NAME
 _ADDR = 20  # HT_DNS_ADDR_SIZE

@@ -23,6 +23,7 @@ receive come from the exchange's own timings (``Exchange.phases``).
 
 from __future__ import annotations
 
+import ipaddress
 from collections import deque
 from dataclasses import dataclass
 
@@ -67,6 +68,14 @@ class _Setup:
         return Phases(dns=dns, connect=connect, tls=tls)
 
 
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 class PhaseTracker:
     """Follows connections from their connect/accept to their first exchange."""
 
@@ -81,7 +90,7 @@ class PhaseTracker:
         kind = ev.kind
         if kind is Kind.DNS:
             lookup = decode_lookup(ev)
-            if lookup.addresses:
+            if lookup.addresses and not _is_address(lookup.name):  # "127.0.0.1": no lookup
                 self._lookups.setdefault(ev.pid, deque(maxlen=_LOOKUPS_KEPT)).append(lookup)
         elif kind is Kind.CONNECT:
             setup = _Setup(client=True, start=ev.ts_ns)

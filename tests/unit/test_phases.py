@@ -289,3 +289,10 @@ def test_editor_hover_shows_the_last_exchange_waterfall() -> None:
                     end_col=10, path_re=re.compile("/a"))
     text = hover_markdown([TargetTraffic(target, [_sample()])], rows=5)
     assert "DNS lookup" in text and "SSL/TLS" in text and "```" in text
+
+
+def test_a_numeric_lookup_is_no_name_resolution() -> None:
+    events = _tls_client()
+    events.insert(1, _lookup("127.0.0.1", 151.5, 151.6, "127.0.0.1"))  # getaddrinfo("127.0.0.1")
+    first, _ = _run(events)
+    assert first.phases.dns == 150.0 and first.connection.hostname == "api.example.test"
