@@ -351,6 +351,42 @@ def untraced_cost(seconds: float, tmp: Path) -> list[tuple[str, float, float]]:
     return out
 
 
+_LOOKUPS = """
+import socket, sys, time
+sys.stdin.readline()
+n = {n}
+t = time.perf_counter()
+for _ in range(n):
+    socket.getaddrinfo("localhost", 80, type=socket.SOCK_STREAM)
+print(n / (time.perf_counter() - t), flush=True)
+"""
+
+
+def lookup_cost(tmp: Path, n: int = 20_000) -> list[tuple[str, float]]:
+    """getaddrinfo calls per second (the phases' dns probes): alone, while httptap traces
+    another process (the probes sit in the same libc), and traced itself."""
+    def run(traced: bool) -> float:
+        proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, PY, "-c", _LOOKUPS.format(n=n)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        tap = Tap(proc.pid, tmp / "lookups.jsonl") if traced else None
+        out, _ = proc.communicate("go\n", timeout=300)
+        if tap is not None:
+            tap.stop()
+        return float(out)
+
+    alone = run(False)
+    bystander = subprocess.Popen(["sleep", "3600"])
+    try:
+        tap = Tap(bystander.pid, tmp / "bystander.jsonl")
+        beside = run(False)
+        tap.stop()
+    finally:
+        bystander.kill()
+        bystander.wait()
+    return [("alone", alone), ("httptap traces another process", beside),
+            ("traced (uprobe + uretprobe per lookup)", run(True))]
+
+
 def memory_1m(total: int = 1_000_000, history: int = 10_000) -> list[tuple[int, float]]:
     """RSS while ``total`` small exchanges pass through streams → parser → masking → a
     history of ``history`` (httptap.store), fed synthetic kernel events in this process."""
@@ -553,14 +589,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="a short subset (3 s per run)")
     p.add_argument("--scenario", action="append", default=[], metavar="NAME",
                    help="only scenarios whose name starts with NAME (repeatable); "
-                   "also: untraced-cost, memory, engine, attach, websocket")
+                   "also: untraced-cost, memory, engine, attach, websocket, lookups")
     p.add_argument("--seconds", type=float, default=None, help="duration of each load run")
     args = p.parse_args(argv)
     if os.geteuid() != 0:
         print("bench/run.py attaches eBPF probes: run it as root", file=sys.stderr)
         return 2
     seconds = args.seconds or (3.0 if args.quick else 8.0)
-    extras = ["untraced-cost", "memory", "engine", "attach", "websocket"]
+    extras = ["untraced-cost", "memory", "engine", "attach", "websocket", "lookups"]
     wanted = args.scenario or ([*QUICK, *extras] if args.quick
                                else [*(s.name for s in SCENARIOS), *extras])
 
@@ -590,6 +626,11 @@ def main(argv: list[str] | None = None) -> int:
                          for k, a, b in cost],
                         ["server (untraced)", "req/s alone", "req/s, httptap elsewhere",
                          "ratio"]))
+        if want("lookups"):
+            rates = lookup_cost(tmp)
+            print("\ngetaddrinfo('localhost') per second (the phases' dns uprobes):")
+            print(table([[k, f"{r:,.0f}", f"{r / rates[0][1]:.3f}"] for k, r in rates],
+                        ["process", "lookups/s", "ratio"]))
         if want("memory"):
             marks = memory_1m(100_000 if args.quick else 1_000_000)
             print("\nmemory, synthetic events through streams/parser/masking into a 10k history:")

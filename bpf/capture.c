@@ -17,6 +17,8 @@
 #define HT_EXIT 7
 #define HT_EXEC 8
 #define HT_MMAP_EXEC 9
+#define HT_DNS 10           // phases: a name lookup (getaddrinfo / gethostbyname*)
+#define HT_CONNECT_DONE 11  // phases: connect()'s return (aux: the result, -errno)
 
 #define HT_EGRESS 0
 #define HT_INGRESS 1
@@ -58,6 +60,8 @@ static long (*ht_read_user)(void *dst, u32 size, const void *src) =
     (void *)BPF_FUNC_probe_read_user;
 static long (*ht_read_kernel)(void *dst, u32 size, const void *src) =
     (void *)BPF_FUNC_probe_read_kernel;
+static long (*ht_read_user_str)(void *dst, u32 size, const void *src) =
+    (void *)BPF_FUNC_probe_read_user_str;
 
 struct ht_iovec {
     void *base;
@@ -116,6 +120,7 @@ enum ht_call {
     HT_CALL_ACCEPT,
     HT_CALL_DUP,
     HT_CALL_MMAP,
+    HT_CALL_CONNECT,
 };
 
 struct call {
@@ -578,6 +583,44 @@ int ht_enter_connect(struct bpf_raw_tracepoint_args *ctx) {
     if (ht_read_user(ev->data, 28, (void *)sys_arg(ctx, 1))) return 0;
     ev->len = 28;
     events.ringbuf_output(ev, HT_HDR + 28, HT_RB_FLAGS);
+    struct call c = {};  // phases: its return says established (0) or in progress
+    c.kind = HT_CALL_CONNECT;
+    c.fd = fd;
+    calls.update(&id, &c);
+    return 0;
+}
+
+int ht_exit_connect(struct bpf_raw_tracepoint_args *ctx) {
+    long ret = sys_ret(ctx);
+    u64 id = bpf_get_current_pid_tgid();
+    struct call c;
+    if (!take_call(id, HT_CALL_CONNECT, HT_CALL_CONNECT, &c)) return 0;
+    u32 tgid = id >> 32;
+    struct sock_key key = {.tgid = tgid, .fd = c.fd};
+    struct sock_val *sv = sockets.lookup(&key);
+    if (!sv) return 0;
+    struct event *ev = start_event(HT_CONNECT_DONE, tgid, (u32)id, c.fd, bpf_ktime_get_ns());
+    if (!ev) return 0;
+    ev->gen = sv->gen;
+    ev->aux = (u32)ret;
+    submit_simple(ev);
+    return 0;
+}
+
+// Phases: getsockopt(SO_ERROR) is how a non-blocking connect is confirmed once the socket
+// polls writable (curl, asyncio, libuv, Go): the moment it is established for the process.
+int ht_enter_getsockopt(struct bpf_raw_tracepoint_args *ctx) {
+    if (sys_arg(ctx, 1) != 1 || sys_arg(ctx, 2) != 4) return 0;  // SOL_SOCKET, SO_ERROR
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32;
+    u32 fd = sys_arg(ctx, 0);
+    struct sock_key key = {.tgid = tgid, .fd = fd};
+    struct sock_val *sv = sockets.lookup(&key);
+    if (!sv || !(sv->flags & HT_F_CLIENT) || (sv->flags & HT_F_SEEN)) return 0;
+    struct event *ev = start_event(HT_CONNECT_DONE, tgid, (u32)id, fd, bpf_ktime_get_ns());
+    if (!ev) return 0;
+    ev->gen = sv->gen;
+    submit_simple(ev);
     return 0;
 }
 
@@ -799,3 +842,134 @@ int ssl_write_ex_enter(struct pt_regs *ctx) { return ssl_enter(ctx, HT_EGRESS, 1
 int ssl_read_enter(struct pt_regs *ctx) { return ssl_enter(ctx, HT_INGRESS, 0); }
 int ssl_read_ex_enter(struct pt_regs *ctx) { return ssl_enter(ctx, HT_INGRESS, 1); }
 int ssl_exit_probe(struct pt_regs *ctx) { return ssl_exit(ctx); }
+
+// ---- phases: name lookups (libc's getaddrinfo, gethostbyname, gethostbyname2) ------------
+//
+// uprobes scoped to the traced processes, in whatever thread resolves (curl: a helper
+// thread). The return's event carries the name and up to HT_DNS_ADDRS addresses read from
+// the result in user memory (a bounded walk); userspace ties it to the connect that follows.
+
+#define HT_DNS_NAME 96
+#define HT_DNS_ADDRS 8
+#define HT_DNS_ADDR_SIZE 20  // u16 family, u16 pad, 16 address bytes
+
+#define HT_DNS_GAI 0   // getaddrinfo: 0 and a list at *res
+#define HT_DNS_GHBN 1  // gethostbyname(2): a struct hostent * returned
+#define HT_DNS_GHBN_R 2  // gethostbyname(2)_r: 0, *res set, the struct hostent at ent
+
+struct dns_call {
+    u64 name;
+    u64 res;  // struct addrinfo ** (getaddrinfo), struct hostent ** (the _r forms)
+    u64 ent;  // the _r forms' struct hostent
+    u64 ts;
+    u8 kind;
+};
+
+// struct addrinfo, x86-64 layout
+struct ht_addrinfo {
+    int flags;
+    int family;
+    int socktype;
+    int protocol;
+    u32 addrlen;
+    u32 pad;
+    void *addr;
+    char *canonname;
+    struct ht_addrinfo *next;
+};
+
+// struct hostent, x86-64 layout
+struct ht_hostent {
+    char *name;
+    char **aliases;
+    int addrtype;
+    int length;
+    char **addr_list;
+};
+
+BPF_HASH(dns_calls, u64, struct dns_call, 4096);
+
+static __always_inline int dns_enter(struct pt_regs *ctx, u8 kind, u64 res, u64 ent) {
+    u64 id = bpf_get_current_pid_tgid();
+    if (!is_traced(id >> 32)) return 0;
+    struct dns_call c = {};
+    c.name = PT_REGS_PARM1(ctx);
+    c.res = res;
+    c.ent = ent;
+    c.kind = kind;
+    c.ts = bpf_ktime_get_ns();
+    dns_calls.update(&id, &c);  // gethostbyname runs gethostbyname_r: the inner one reports
+    return 0;
+}
+
+int dns_gai_enter(struct pt_regs *ctx) {
+    return dns_enter(ctx, HT_DNS_GAI, PT_REGS_PARM4(ctx), 0);
+}
+int dns_ghbn_enter(struct pt_regs *ctx) { return dns_enter(ctx, HT_DNS_GHBN, 0, 0); }
+// gethostbyname_r(name, ret, buf, buflen, result, h_errnop)
+int dns_ghbnr_enter(struct pt_regs *ctx) {
+    return dns_enter(ctx, HT_DNS_GHBN_R, PT_REGS_PARM5(ctx), PT_REGS_PARM2(ctx));
+}
+// gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop): result is on the stack
+int dns_ghbn2r_enter(struct pt_regs *ctx) {
+    u64 result = 0;
+    ht_read_user(&result, sizeof(result), (void *)(PT_REGS_SP(ctx) + 8));
+    return dns_enter(ctx, HT_DNS_GHBN_R, result, PT_REGS_PARM3(ctx));
+}
+
+static __always_inline void dns_put(struct event *ev, int i, u16 family, const void *src) {
+    u8 *slot = ev->data + HT_DNS_NAME + (i & (HT_DNS_ADDRS - 1)) * HT_DNS_ADDR_SIZE;
+    *(u16 *)slot = family;
+    ht_read_user(slot + 4, family == HT_AF_INET6 ? 16 : 4, src);
+}
+
+int dns_exit(struct pt_regs *ctx) {
+    u64 id = bpf_get_current_pid_tgid();
+    struct dns_call *cp = dns_calls.lookup(&id);
+    if (!cp) return 0;
+    struct dns_call c = *cp;
+    dns_calls.delete(&id);
+    u64 rc = PT_REGS_RC(ctx);
+    u64 ent = rc;  // the struct hostent of gethostbyname(2)
+    if (c.kind == HT_DNS_GHBN_R) {
+        u64 found = 0;  // *result: NULL when the name was not found
+        if ((int)rc != 0 || ht_read_user(&found, sizeof(found), (void *)c.res) || !found)
+            return 0;
+        ent = c.ent;
+    } else if (c.kind == HT_DNS_GAI ? (int)rc != 0 : rc == 0) {
+        return 0;  // failed lookups lead to no connection
+    }
+    struct event *ev = start_event(HT_DNS, id >> 32, (u32)id, -1, c.ts);
+    if (!ev) return 0;
+    ev->size = bpf_ktime_get_ns();
+    __builtin_memset(ev->data, 0, HT_DNS_NAME + HT_DNS_ADDRS * HT_DNS_ADDR_SIZE);
+    ht_read_user_str(ev->data, HT_DNS_NAME, (void *)c.name);
+    u32 n = 0;
+    if (c.kind == HT_DNS_GAI) {
+        struct ht_addrinfo *ai = NULL;
+        ht_read_user(&ai, sizeof(ai), (void *)c.res);
+        for (int i = 0; i < HT_DNS_ADDRS; i++) {
+            if (!ai) break;
+            struct ht_addrinfo a = {};
+            if (ht_read_user(&a, sizeof(a), ai)) break;
+            if ((a.family == HT_AF_INET || a.family == HT_AF_INET6) && a.addr)
+                dns_put(ev, n++, a.family,
+                        (u8 *)a.addr + (a.family == HT_AF_INET6 ? 8 : 4));
+            ai = a.next;
+        }
+    } else {
+        struct ht_hostent h = {};
+        if (ht_read_user(&h, sizeof(h), (void *)ent) == 0 && h.addr_list) {
+            for (int i = 0; i < HT_DNS_ADDRS; i++) {
+                u64 p = 0;
+                if (ht_read_user(&p, sizeof(p), h.addr_list + i) || !p) break;
+                dns_put(ev, n++, h.addrtype, (void *)p);
+            }
+        }
+    }
+    ev->aux = n;
+    ev->len = HT_DNS_NAME + HT_DNS_ADDRS * HT_DNS_ADDR_SIZE;
+    events.ringbuf_output(ev, HT_HDR + HT_DNS_NAME + HT_DNS_ADDRS * HT_DNS_ADDR_SIZE,
+                          HT_RB_FLAGS);
+    return 0;
+}

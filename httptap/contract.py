@@ -21,6 +21,7 @@ from httptap.model import (
     GrpcCall,
     GrpcMessage,
     Message,
+    Phases,
     Proto,
     Request,
     Response,
@@ -63,6 +64,8 @@ def to_dict(ex: Exchange) -> dict[str, Any]:
             "response_start": _rel(t.response_start, t.request_start),
             "response_end": _rel(t.response_end, t.request_start),
         },
+        "phases": {name: _round(ms) for name, ms in ex.phases.items()},
+        **({"hostname": conn.hostname} if conn.hostname else {}),
         "fd": conn.fd,
         "stream_id": ex.stream_id,
         "complete": ex.complete,
@@ -175,7 +178,7 @@ def to_json(ex: Exchange) -> str:
         f'"url": "{url}", "host": "{host}", "path": "{path}", "status": {status}, '
         f'"started": {started}, "duration_ms": {t3}, "ttfb_ms": {t2}, '
         f'"timings": {{"request_start": {t0}, "request_end": {t1}, "response_start": {t2}, '
-        f'"response_end": {t3}}}, '
+        f'"response_end": {t3}}}, {_phases_json(ex)}'
         f'"fd": {conn.fd}, "stream_id": {"null" if sid is None else sid}, '
         f'"complete": {"true" if ex.complete else "false"}, '
         f'"request": {{"http_version": "{qv}", "headers": {qh}, {_body_json(req.body)}'
@@ -190,6 +193,27 @@ _NO_BODY = '"body": "", "body_encoding": "utf-8", "body_size": 0, "body_truncate
 _UNSAFE = bytes(range(0x20)) + b'"\\'  # what encode_basestring escapes (UTF-8 bytes)
 _pair = '", "'.join
 _rows = '"], ["'.join
+
+
+def _phases_json(ex: Exchange) -> str:
+    """The ``"phases"`` (and ``"hostname"``) members, with their trailing separator: the
+    values of ``to_dict``'s, built from the timings' cached millisecond texts."""
+    setup = ex.setup
+    head = _NO_SETUP if setup is None else "".join(
+        f'"{name}": {"null" if ms is None else repr(round(ms, 3))}, '
+        for name, ms in (("dns", setup.dns), ("connect", setup.connect), ("tls", setup.tls))
+    )
+    t = ex.timings
+    a, b, c, d = t.request_start, t.request_end, t.response_start, t.response_end
+    send = "null" if a is None or b is None else _ms(max(b - a, 0))
+    wait = "null" if b is None or c is None else _ms(max(c - b, 0))
+    receive = "null" if c is None or d is None else _ms(max(d - c, 0))
+    name = ex.connection.hostname
+    return (f'"phases": {{{head}"send": {send}, "wait": {wait}, "receive": {receive}}}, '
+            + (f'"hostname": {_s(name)}, ' if name else ""))
+
+
+_NO_SETUP = '"dns": null, "connect": null, "tls": null, '
 
 
 def _pairs(headers: list[tuple[str, str]]) -> str:
@@ -262,6 +286,7 @@ def from_dict(d: dict[str, Any]) -> Exchange:
         role=Role(d.get("role") or "unknown"),
         tls=bool(d.get("tls")),
         protocol=Proto.H2 if proto is Proto.GRPC else proto,
+        hostname=d.get("hostname") or "",
     )
     r = d.get("request") or {}
     url = d.get("url") or ""
@@ -318,7 +343,15 @@ def from_dict(d: dict[str, Any]) -> Exchange:
         notes=list(d.get("notes") or []),
         complete=bool(d.get("complete", resp is not None)),
         wall_start=wall,
+        setup=_setup_from(d.get("phases")),
     )
+
+
+def _setup_from(phases: dict[str, Any] | None) -> Phases | None:
+    """The set-up part of a ``"phases"`` object (send/wait/receive follow from timings)."""
+    if not phases or all(phases.get(k) is None for k in ("dns", "connect", "tls")):
+        return None
+    return Phases(dns=phases.get("dns"), connect=phases.get("connect"), tls=phases.get("tls"))
 
 
 def message_to_dict(m: Message) -> dict[str, Any]:

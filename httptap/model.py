@@ -8,6 +8,7 @@ filters and exporters only read them. Times are monotonic nanoseconds (the kerne
 from __future__ import annotations
 
 import enum
+import ipaddress
 from dataclasses import dataclass, field
 
 Headers = list[tuple[str, str]]
@@ -71,6 +72,8 @@ class Connection:
     tls: bool = False
     protocol: Proto = Proto.HTTP1
     comm: str = ""
+    #: the name looked up (getaddrinfo) before connecting to ``remote``, if seen
+    hostname: str = ""
 
 
 @dataclass(slots=True)
@@ -111,6 +114,26 @@ class Timings:
     request_end: int | None = None
     response_start: int | None = None
     response_end: int | None = None
+
+
+PHASE_NAMES = ("dns", "connect", "tls", "send", "wait", "receive")
+
+
+@dataclass(slots=True)
+class Phases:
+    """Where an exchange's time went, in ms; None where a phase did not happen for this
+    exchange (only a connection's first exchange has dns/connect/tls) or was not seen."""
+
+    dns: float | None = None
+    connect: float | None = None
+    tls: float | None = None
+    send: float | None = None
+    wait: float | None = None
+    receive: float | None = None
+
+    def items(self) -> list[tuple[str, float | None]]:
+        """(name, ms) in the order they happen."""
+        return [(name, getattr(self, name)) for name in PHASE_NAMES]
 
 
 @dataclass(slots=True)
@@ -183,6 +206,8 @@ class Exchange:
     wall_start: float | None = None  # epoch seconds of timings.request_start
     #: WebSocket messages / server-sent events, in the order they happened
     messages: list[Message] = field(default_factory=list)
+    #: connection set-up (dns, connect, tls ms) when this is its connection's first exchange
+    setup: Phases | None = None
 
     def note(self, text: str) -> None:
         """Add ``text`` to the notes once."""
@@ -198,7 +223,12 @@ class Exchange:
     @property
     def host(self) -> str:
         req = self.request
-        return req.authority or req.header("host") or self.connection.remote
+        host = req.authority or req.header("host") or self.connection.remote
+        name = self.connection.hostname
+        if name and _is_ip_host(host):  # the request named only an address: the looked-up name
+            port = host.rsplit(":", 1)[1] if ":" in host.lstrip("[").split("]")[-1] else ""
+            return f"{name}:{port}" if port else name
+        return host
 
     @property
     def url(self) -> str:
@@ -228,9 +258,37 @@ class Exchange:
         return (t.response_start - t.request_start) / 1e6
 
     @property
+    def phases(self) -> Phases:
+        """The set-up phases (first exchange of a connection) and send, wait, receive."""
+        t = self.timings
+        s = self.setup
+        return Phases(
+            s.dns if s else None, s.connect if s else None, s.tls if s else None,
+            _span_ms(t.request_start, t.request_end), _span_ms(t.request_end, t.response_start),
+            _span_ms(t.response_start, t.response_end),
+        )
+
+    @property
     def size(self) -> int:
         """Response body size on the wire (the network tab's "size")."""
         return self.response.body.size if self.response is not None else 0
+
+
+def _is_ip_host(host: str) -> bool:
+    bare = host.rsplit("]", 1)[0].lstrip("[") if host.startswith("[") else host.split(":")[0]
+    if not bare:
+        return False
+    try:
+        ipaddress.ip_address(bare)
+    except ValueError:
+        return False
+    return True
+
+
+def _span_ms(start: int | None, end: int | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return max(end - start, 0) / 1e6
 
 
 def find_header(headers: Headers, name: str) -> str | None:

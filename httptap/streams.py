@@ -477,7 +477,7 @@ def snapshot(ex: Exchange) -> Exchange:
         grpc=ex.grpc,
         notes=list(ex.notes),
         complete=ex.complete,
-        wall_start=ex.wall_start,
+        wall_start=ex.wall_start, setup=ex.setup,
         messages=list(ex.messages),
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from httptap.model import Exchange, Message
 from httptap.present.messages import as_text, message_kind
+from httptap.present.waterfall import phase_columns
 
 
 def exchange_rows(exchanges: Iterable[Exchange]) -> list[dict[str, Any]]:
@@ -36,6 +37,8 @@ def _row(ex: Exchange) -> dict[str, Any]:
         "tls": ex.connection.tls,
         "duration_ms": ex.duration_ms,
         "ttfb_ms": ex.ttfb_ms,
+        **phase_columns(ex),  # dns_ms, connect_ms, tls_ms, send_ms, wait_ms, receive_ms
+        "hostname": ex.connection.hostname or None,
         "request_size": ex.request.body.size,
         "response_size": resp.body.size if resp is not None else None,
         "content_type": resp.header("content-type") if resp is not None else None,

@@ -14,6 +14,7 @@ from httptap.model import Exchange, Message
 from httptap.records import Error, Record, Stats
 from httptap.store import CaptureState, History
 
+from .detail import ExchangeDetail
 from .table import TableView, build_table
 
 if TYPE_CHECKING:
@@ -319,6 +320,13 @@ class CaptureHandle:
         from .frame import exchange_rows
 
         return pd.DataFrame(exchange_rows(self.exchanges))
+
+    def detail(self, which: int | str = -1) -> ExchangeDetail:
+        """One exchange (an index into ``.exchanges`` or its id) with its timing waterfall."""
+        exchanges = self.exchanges
+        if isinstance(which, str):
+            return ExchangeDetail(next(ex for ex in exchanges if ex.id == which))
+        return ExchangeDetail(exchanges[which])
 
     def _export_rows(self, pending: bool) -> list[Exchange]:
         with self._cond:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from httptap.present.clock import clock
 from httptap.present.units import human_ms, human_size
+from httptap.present.waterfall import waterfall_lines
 
 from .lenses import lens_title
 from .traffic import TargetTraffic
@@ -32,7 +33,11 @@ def hover_markdown(traffic: list[TargetTraffic], rows: int) -> str:
             )
         more = len(tt.exchanges) - rows
         tail = ["", f"… and {more} earlier"] if more > 0 else []
-        blocks.append("\n".join([head, "", *table, *tail]))
+        # where the last one's time went: a waterfall of its phases
+        last = tt.exchanges[-1]
+        lines = waterfall_lines(last, width=24, skip_missing=True)
+        timing = ["", f"Last: {human_ms(last.duration_ms)}", "```", *lines, "```"] if lines else []
+        blocks.append("\n".join([head, "", *table, *tail, *timing]))
     return "\n\n---\n\n".join(blocks)
 
 

@@ -91,6 +91,9 @@ def render_text(d: dict[str, Any]) -> str:
     timings = d.get("timings") or {}
     for key in ("request_end", "response_start", "response_end"):
         lines.append(f"  {key:<15} {human_ms(timings.get(key))}")
+    phases = d.get("phases") or {}
+    lines.append("  phases          " + "  ".join(
+        f"{k} {human_ms(v)}" for k, v in phases.items() if v is not None))
     lines.append(
         f"  pid {d['pid']}  {d['role']}  {d['proto']}  {d['local']} -> {d['remote']}"
         f"{'  tls' if d.get('tls') else ''}"

@@ -25,6 +25,8 @@ class Kind(enum.IntEnum):
     EXIT = 7
     EXEC = 8
     MMAP_EXEC = 9
+    DNS = 10  # a name lookup: ts its start, size its end (capture/dns.py decodes it)
+    CONNECT_DONE = 11  # connect()'s return; aux is its result (-errno as u32)
 
 
 class Dir(enum.IntEnum):

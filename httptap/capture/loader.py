@@ -33,7 +33,8 @@ SYSCALLS: dict[str, tuple[int, str, str | None]] = {
     "recvmsg": (47, *_IO), "recvmmsg": (299, *_IO), "sendmmsg": (307, *_IO),
     "sendfile": (40, "ht_enter_sendfile", "ht_exit_sendfile"),
     "socket": (41, "ht_enter_socket", "ht_exit_socket"),
-    "connect": (42, "ht_enter_connect", None),
+    "connect": (42, "ht_enter_connect", "ht_exit_connect"),
+    "getsockopt": (55, "ht_enter_getsockopt", None),  # phases: SO_ERROR after a connect
     "accept": (43, *_ACCEPT), "accept4": (288, *_ACCEPT),
     "close": (3, "ht_enter_close", None),
     "close_range": (436, "ht_enter_close_range", None),
@@ -296,6 +297,18 @@ class Program:
     def forget_go(self, pid: int) -> None:
         with contextlib.suppress(KeyError):
             del self._bpf[b"go_offsets"][ct.c_uint32(pid)]
+
+    def attach_dns(self, path: str, pid: int) -> int:
+        """Phases: uprobes + uretprobes on the name lookups of the libc at ``path``, hit by
+        ``pid`` and its children (scoped like the TLS ones); returns the probes placed."""
+        from httptap.capture.dns import attach_lookups
+
+        if self._uprobes is None:
+            try:
+                self._uprobes = uprobes.UprobeSet()
+            except uprobes.UprobeError:
+                return 0
+        return attach_lookups(self._bpf, self._uprobes, path, pid)
 
     def release_tls(self, pid: int) -> None:
         """Process ``pid`` is gone: its uprobe memberships go too."""

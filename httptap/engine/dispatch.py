@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from httptap.capture.events import Kind, decode
+from httptap.engine.phases import PhaseTracker
 from httptap.records import ProcessExit, Record
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class Dispatcher:
         targets: Targets | None,
         tls: TlsHooks | None,
         resolver: SocketResolver,
+        phases: PhaseTracker | None = None,
     ) -> None:
         self._program = program
         self._streams = streams
@@ -43,6 +45,7 @@ class Dispatcher:
         self._targets = targets
         self._tls = tls
         self._resolver = resolver
+        self._phases = phases or PhaseTracker()
 
     def drain(self, events: list[bytes]) -> list[Record]:
         """Records for one batch of events, published (masked, Pendings merged)."""
@@ -51,12 +54,18 @@ class Dispatcher:
         handle = streams.handle
         rescan: set[int] = set()
         data_kinds = (Kind.DATA, Kind.GAP)
+        phases = self._phases
+        settling = phases.settling  # connections before their first exchange: mostly none
         for raw in events:
             ev = decode(raw)
             kind = ev.kind
             if kind in data_kinds:
+                if settling:
+                    phases.data(ev)
                 recs = handle(ev)
                 if recs:
+                    if settling:
+                        phases.stamp(recs)
                     out.extend(recs)
             elif kind is Kind.MMAP_EXEC:
                 rescan.add(ev.pid)
@@ -64,16 +73,25 @@ class Dispatcher:
                 self._require_targets().fork(ev.aux)
             elif kind is Kind.EXIT:
                 targets = self._require_targets()
-                out.extend(self._publisher.finish(streams.close_pid(ev.pid, ev.ts_ns)))
+                out.extend(self._publisher.finish(self._stamped(streams.close_pid(ev.pid,
+                                                                                   ev.ts_ns))))
+                phases.forget(ev.pid)
                 targets.exit(ev.pid)
                 self._resolver.forget(ev.pid)
                 out.append(ProcessExit(ev.pid, remaining=len(targets.alive)))
             elif kind is Kind.EXEC:
-                out.extend(self._publisher.finish(streams.close_pid(ev.pid, ev.ts_ns)))
+                out.extend(self._publisher.finish(self._stamped(streams.close_pid(ev.pid,
+                                                                                   ev.ts_ns))))
+                phases.forget(ev.pid)
                 self._resolver.forget(ev.pid)
                 self._require_targets().exec(ev.pid, ev.ts_ns)
             else:
-                out.extend(handle(ev))
+                phases.event(ev)  # phases: connect, its return, accept, name lookups
+                recs = handle(ev)
+                phases.stamp(recs)
+                if kind is Kind.CLOSE:
+                    phases.closed(ev)
+                out.extend(recs)
         if rescan and self._tls is not None:
             for pid in rescan:
                 self._tls.scan(pid)
@@ -84,7 +102,11 @@ class Dispatcher:
 
     def close(self, now_ns: int) -> list[Record]:
         """The capture ends: every open exchange, published (unanswered ones noted)."""
-        return self._publisher.finish(self._streams.close_all(now_ns))
+        return self._publisher.finish(self._stamped(self._streams.close_all(now_ns)))
+
+    def _stamped(self, records: list[Record]) -> list[Record]:
+        self._phases.stamp(records)
+        return records
 
     def _require_targets(self) -> Targets:
         assert self._targets is not None, "process events need the traced targets"

@@ -17,11 +17,12 @@ from httptap.capture import procfs
 from httptap.engine import permissions
 from httptap.engine.api import Capture, CaptureError, CaptureOptions
 from httptap.engine.dispatch import Dispatcher, SocketSwitch
+from httptap.engine.dns_hooks import DnsHooks, HookSet
 from httptap.engine.masking import FastMasker
 from httptap.engine.publish import Publisher
 from httptap.engine.resolver import SocketResolver
 from httptap.engine.targets import Targets
-from httptap.engine.tls_hooks import AllTlsHooks, GoHooks, OpenSslHooks
+from httptap.engine.tls_hooks import GoHooks, OpenSslHooks
 from httptap.engine.totals import Totals
 from httptap.records import Ready, Record
 from httptap.streams import StreamTable
@@ -89,10 +90,11 @@ class InProcessCapture(Capture):
             tls = self._tls = OpenSslHooks(program, self.notes)
             go = GoHooks(program, self.notes)
             self.go_tls = go.go
-            every = AllTlsHooks(tls, go)
-            targets = self._targets = Targets(program, every, self.notes)
+            # every hooker of library functions (TLS, name lookups for phases), scoped alike
+            hooks = HookSet(tls, go, DnsHooks(program))
+            targets = self._targets = Targets(program, hooks, self.notes)
             self._dispatcher = Dispatcher(
-                program, self._streams, self._publisher, targets, every, self._resolver
+                program, self._streams, self._publisher, targets, hooks, self._resolver
             )
             tls.find_system()
             for pid in self.pids:

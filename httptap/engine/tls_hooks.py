@@ -108,19 +108,3 @@ class GoHooks:
         """``pid`` exited."""
         self.go.release(pid)
 
-
-class AllTlsHooks:
-    """Every TLS hooker of a capture, asked in turn."""
-
-    def __init__(self, *hooks: TlsHooks) -> None:
-        self._hooks = hooks
-
-    def scan(self, pid: int) -> None:
-        """Hook what ``pid`` uses, for every library kind."""
-        for hooks in self._hooks:
-            hooks.scan(pid)
-
-    def forget(self, pid: int) -> None:
-        """``pid`` exited."""
-        for hooks in self._hooks:
-            hooks.forget(pid)

@@ -199,6 +199,26 @@ def _resp_size(ex: Exchange, _: str) -> list[Value]:
 
 # -- the fields --------------------------------------------------------------------------
 
+# phases: one duration field each, missing where the phase did not happen or was not seen
+_PHASE_DOCS = {
+    "dns": ("name lookup before the connection (first exchange only)", "phase.dns>50ms"),
+    "connect": ("connect() until established (first exchange only)", "phase.connect>10ms"),
+    "tls": ("TLS handshake (first exchange only)", "phase.tls>100ms"),
+    "send": ("request sent: first to last byte", "phase.send>1s"),
+    "wait": ("request end to first response byte", "phase.wait>200ms"),
+    "receive": ("first to last response byte", "phase.receive>1s"),
+}
+
+
+def _phase(name: str) -> Extractor:
+    return lambda ex, _: _one(getattr(ex.phases, name))
+
+
+PHASE_FIELDS = tuple(
+    Field(f"phase.{name}", FieldType.DURATION, doc, example, _phase(name))
+    for name, (doc, example) in _PHASE_DOCS.items()
+)
+
 FIELDS: tuple[Field, ...] = (
     Field("method", FieldType.TEXT, "request method", "method=POST",
           lambda ex, _: _one(ex.request.method)),
@@ -249,6 +269,7 @@ FIELDS: tuple[Field, ...] = (
           _grpc("status")),
     Field("note", FieldType.TEXT, "any note (mid-stream join, truncation, parse errors)",
           "note~mid", lambda ex, _: list(ex.notes)),
+    *PHASE_FIELDS,
 )  # fmt: skip
 
 HEADER_NAME = re.compile(r":?[!#$%&'*+.^_`|~0-9A-Za-z-]+")

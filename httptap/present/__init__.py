@@ -9,6 +9,7 @@ from httptap.present.messages import MessageRow, message_data, message_row
 from httptap.present.status import RICH_STYLES, StatusClass, exchange_status, status_class
 from httptap.present.text import DISPLAY_LIMIT, HEX_LIMIT, Decoded, hexdump
 from httptap.present.units import human_ms, human_size
+from httptap.present.waterfall import phase_columns, waterfall, waterfall_lines
 
 __all__ = [
     "DISPLAY_LIMIT",
@@ -29,5 +30,8 @@ __all__ = [
     "iso_utc",
     "message_data",
     "message_row",
+    "phase_columns",
     "status_class",
+    "waterfall",
+    "waterfall_lines",
 ]

@@ -8,6 +8,7 @@ from httptap.model import Body, Exchange, Headers
 from httptap.present.body import kept_of
 from httptap.present.clock import date_clock
 from httptap.present.units import human_ms, human_size
+from httptap.present.waterfall import BAR, total_ms, waterfall
 from httptap.ui.columns import proto_label, status_style
 
 _LABEL = "bold"
@@ -77,24 +78,20 @@ def timing_text(ex: Exchange) -> Text:
         out.append("  no timestamps captured\n", "dim")
         return out
     end = t.response_end
-    phases = [
-        ("Request sent", start, t.request_end, "cyan"),
-        ("Waiting (TTFB)", t.request_end if t.request_end is not None else start,
-         t.response_start, "green"),
-        ("Content download", t.response_start, end, "blue"),
-    ]
     total = (end - start) if end is not None else None
-    span = max(total or 0, *(p[2] - start for p in phases if p[2] is not None), 1)
-    for name, a, b, colour in phases:
-        out.append(f"  {name:<19}", _LABEL)
-        if a is None or b is None:
+    # the waterfall: set-up phases (a connection's first exchange) then send, wait, receive
+    bars = waterfall(ex.phases)
+    axis = total_ms(bars)
+    for bar in bars:
+        if bar.ms is None and bar.name in ("dns", "connect", "tls"):
+            continue  # a reused connection (or a set-up not seen): no row
+        out.append(f"  {bar.label:<19}", _LABEL)
+        if bar.ms is None:
             out.append(f"{'-':>10}\n", "dim")
             continue
-        ms = (b - a) / 1e6
-        out.append(f"{human_ms(ms):>10}  ")
-        lead = round((a - start) / span * _BAR_WIDTH)
-        size = max(round((b - a) / span * _BAR_WIDTH), 1)
-        out.append(" " * lead + "█" * min(size, _BAR_WIDTH - lead) + "\n", colour)
+        lead, size = bar.cells(axis, _BAR_WIDTH)
+        out.append(f"{human_ms(bar.ms):>10}  ")
+        out.append(" " * lead + BAR * size + "\n", bar.style)
     out.append(f"  {'Total':<19}", _LABEL)
     if total is None:
         out.append(f"{'pending' if not ex.complete else '-':>10}\n", "dim")
@@ -119,6 +116,7 @@ def connection_text(ex: Exchange) -> Text:
         ("Role", c.role.value),
         ("Local", c.local or "-"),
         ("Remote", c.remote or "-"),
+        *([("Hostname", f"{c.hostname} (looked up before connecting)")] if c.hostname else []),
         ("TLS", "yes (plaintext from the TLS library)" if c.tls else "no"),
         ("Protocol", ex.proto.value),
     ]

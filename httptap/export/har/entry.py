@@ -24,6 +24,7 @@ from httptap.export.har.fields import (
     response_cookies,
 )
 from httptap.export.har.messages import har_messages
+from httptap.export.har.timings import har_time, har_timings
 from httptap.model import Body, Connection, Exchange, Role
 from httptap.present.clock import iso_utc
 
@@ -36,27 +37,16 @@ def exchange_to_har_entry(ex: Exchange) -> dict[str, Any]:
     """The HAR 1.2 entry of ``ex`` (a pending exchange gets a status-0 response)."""
     c = contract.to_dict(ex)
     conn = ex.connection
-    t = ex.timings
-    send = _span(t.request_start, t.request_end)
-    wait = _span(t.request_end, t.response_start)
-    receive = _span(t.response_start, t.response_end)
+    timings = har_timings(ex)  # phases: dns, connect (with ssl), ssl, send, wait, receive
     version = har_http_version(ex, ex.request.http_version)
     response, raw = _har_response(ex, c["response"], version)
     entry: dict[str, Any] = {
-        "startedDateTime": _iso(ex.wall_start),
-        "time": round(sum(v for v in (send, wait, receive) if v > 0), 3),
+        "startedDateTime": _iso(_entry_start(ex.wall_start, timings)),
+        "time": har_time(timings),
         "request": _har_request(ex, c["request"], version),
         "response": response,
         "cache": {},
-        "timings": {
-            "blocked": -1,
-            "dns": -1,
-            "connect": -1,
-            "send": send,
-            "wait": wait,
-            "receive": receive,
-            "ssl": -1,
-        },
+        "timings": timings,
         "connection": f"{conn.pid}:{conn.fd}",
     }
     server_ip = _server_ip(conn)
@@ -68,10 +58,12 @@ def exchange_to_har_entry(ex: Exchange) -> dict[str, Any]:
         key: c[key]
         for key in (
             "v", "id", "pid", "tid", "fd", "role", "proto", "tls", "local", "remote",
-            "host", "path", "stream_id", "complete", "notes", "timings",
+            "host", "path", "stream_id", "complete", "notes", "timings", "phases",
         )
     }  # fmt: skip
     custom["started"] = c["started"]
+    if "hostname" in c:
+        custom["hostname"] = c["hostname"]
     custom["request"] = {
         "http_version": ex.request.http_version,
         "body_size": ex.request.body.size,
@@ -192,14 +184,6 @@ def _truncation_comment(body: Body) -> str:
     return f"truncated: {len(body.data)} of {body.size} bytes captured"
 
 
-def _span(start: int | None, end: int | None) -> float:
-    """Milliseconds between two monotonic ns instants; -1 when either is unknown."""
-    if start is None or end is None:
-        return -1
-    # Clamped: an h2 server may answer before the request body ends; HAR wants >= 0.
-    return round(max(0, end - start) / 1e6, 3)
-
-
 def _server_ip(conn: Connection) -> str:
     addr = conn.local if conn.role is Role.SERVER else conn.remote
     host = addr.rsplit(":", 1)[0] if ":" in addr else ""
@@ -208,6 +192,13 @@ def _server_ip(conn: Connection) -> str:
         return str(ipaddress.ip_address(host))
     except ValueError:
         return ""
+
+
+def _entry_start(wall: float | None, timings: dict[str, float]) -> float | None:
+    """HAR's start is the lookup's: before the request by the set-up phases."""
+    if wall is None:
+        return None
+    return wall - sum(timings[k] for k in ("dns", "connect") if timings[k] > 0) / 1000
 
 
 def _iso(epoch: float | None) -> str:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from httptap import contract
 from httptap.export.har.fields import CREATOR, TRAILER
 from httptap.export.har.messages import messages_from_har
+from httptap.export.har.timings import setup_from_har
 from httptap.export.session import SessionError
 from httptap.export.validate import check_exchange
 from httptap.model import (
@@ -239,6 +240,7 @@ def _foreign(entry: dict[str, Any], index: int) -> Exchange:
         request=request,
         response=response,
         timings=Timings(base, points[0], points[1], points[2]),
+        setup=setup_from_har(tm),
         notes=notes,
         complete=response is not None,
         wall_start=wall,
