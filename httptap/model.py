@@ -209,6 +209,36 @@ class Exchange:
     #: connection set-up (dns, connect, tls ms) when this is its connection's first exchange
     setup: Phases | None = None
 
+    def snapshot(self) -> Exchange:
+        """A copy that later parsing will not change (for Pending records): heads, bodies,
+        timings, notes and messages copied; connection and gRPC call shared."""
+        req = self.request
+        resp = self.response
+        return Exchange(
+            id=self.id,
+            connection=self.connection,
+            request=Request(
+                method=req.method, scheme=req.scheme, authority=req.authority, path=req.path,
+                http_version=req.http_version, headers=list(req.headers),
+                body=Body(req.body.data, req.body.size, req.body.truncated),
+                trailers=list(req.trailers),
+            ),
+            response=None if resp is None else Response(
+                status=resp.status, reason=resp.reason, http_version=resp.http_version,
+                headers=list(resp.headers),
+                body=Body(resp.body.data, resp.body.size, resp.body.truncated),
+                trailers=list(resp.trailers),
+            ),
+            timings=Timings(self.timings.request_start, self.timings.request_end,
+                            self.timings.response_start, self.timings.response_end),
+            stream_id=self.stream_id,
+            grpc=self.grpc,
+            notes=list(self.notes),
+            complete=self.complete,
+            wall_start=self.wall_start, setup=self.setup,
+            messages=list(self.messages),
+        )
+
     def note(self, text: str) -> None:
         """Add ``text`` to the notes once."""
         if text not in self.notes:

@@ -13,17 +13,21 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from httptap.capture.events import TLS_GEN_BIT, Dir, Event, Kind, SockFlag, format_sockaddr
+from httptap.capture.events import (
+    SSL_GEN_BIT,
+    TLS_GEN_BIT,
+    Dir,
+    Event,
+    Kind,
+    SockFlag,
+    format_sockaddr,
+)
 from httptap.model import (
     DEFAULT_BODY_LIMIT,
-    Body,
     Connection,
     Exchange,
     Proto,
-    Request,
-    Response,
     Role,
-    Timings,
 )
 from httptap.protocols.base import (
     Direction,
@@ -35,6 +39,7 @@ from httptap.protocols.base import (
     ProtocolParser,
     Upgraded,
 )
+from httptap.protocols.factory import make_parser
 from httptap.protocols.sniff import Sniff, plausible_h2_frames, sniff
 from httptap.records import Completed, Message, Pending, Record
 
@@ -112,6 +117,7 @@ class StreamTable:
         # least recently active first: a close the kernel could not deliver must not keep a
         # connection (and its parser) forever
         self._conns: OrderedDict[tuple[int, int], _Conn] = OrderedDict()
+        self._sockets: dict[tuple[int, int], _Conn] = {}  # (pid, fd) -> its socket's stream
         self.max_connections = max_connections
         self._spill: list[Record] = []
         self._disabled: list[tuple[int, int, int]] = []
@@ -169,6 +175,8 @@ class StreamTable:
 
     def close_connection(self, key: tuple[int, int], ts_ns: int) -> list[Record]:
         conn = self._conns.pop(key, None)
+        if conn is not None and self._sockets.get((key[0], conn.fd)) is conn:
+            del self._sockets[(key[0], conn.fd)]
         if conn is None or conn.parser is None or conn.state is not _State.PARSING:
             return []
         out: list[Record] = []
@@ -189,8 +197,10 @@ class StreamTable:
         return out
 
     def _evict_oldest(self, ts_ns: int) -> None:
-        _key, old = self._conns.popitem(last=False)
+        key, old = self._conns.popitem(last=False)
         self.stats.evicted += 1
+        if self._sockets.get((key[0], old.fd)) is old:
+            del self._sockets[(key[0], old.fd)]
         if old.parser is None or old.state is not _State.PARSING:
             return
         out: list[Record] = []
@@ -250,6 +260,12 @@ class StreamTable:
             if self._comm is not None:
                 conn.connection.comm = self._comm(ev.pid)
             twin = self._conns.get((ev.pid, ev.gen ^ TLS_GEN_BIT)) if ev.gen & TLS_GEN_BIT else None
+            if ev.gen & (TLS_GEN_BIT | SSL_GEN_BIT) == 0 and ev.fd >= 0:
+                self._sockets[(ev.pid, ev.fd)] = conn
+            elif twin is None and ev.fd >= 0:
+                # a TLS library's stream the kernel could not tie to its socket's generation:
+                # the socket's own stream, found by its fd, knows what connect/accept said
+                twin = self._sockets.get((ev.pid, ev.fd))
             if twin is not None:
                 # plaintext of a socket whose ciphertext we saw: same addresses and role
                 c, t = conn.connection, twin.connection
@@ -347,7 +363,7 @@ class StreamTable:
         if proto is not None:
             conn.connection.role = role
             conn.connection.protocol = proto
-            parser = _make_parser(proto, conn.connection, self.body_limit, conn.midstream)
+            parser = make_parser(proto, conn.connection, self.body_limit, conn.midstream)
             if parser is None:
                 return False
             conn.parser = parser
@@ -393,7 +409,7 @@ class StreamTable:
         for pe in events:
             if isinstance(pe, ExchangePending):
                 ex = self._label(conn, pe.exchange)
-                out.append(Pending(snapshot(ex) if self._snapshot else ex))
+                out.append(Pending(ex.snapshot() if self._snapshot else ex))
             elif isinstance(pe, ExchangeDone):
                 ex = self._label(conn, pe.exchange)
                 self.stats.exchanges += 1
@@ -432,7 +448,7 @@ class StreamTable:
                     self._run(conn, ws.feed(direction, data, ts), out)
             return
         if up.protocol == "h2c":
-            parser = _make_parser(Proto.H2, conn.connection, self.body_limit, False, upgraded=True)
+            parser = make_parser(Proto.H2, conn.connection, self.body_limit, False, upgraded=True)
             if parser is not None:
                 conn.connection.protocol = Proto.H2
                 conn.parser = parser
@@ -451,49 +467,3 @@ class StreamTable:
             ex.wall_start = (ex.timings.request_start + self._offset) / 1e9
         return ex
 
-
-def snapshot(ex: Exchange) -> Exchange:
-    """A copy of ``ex`` that later parsing will not change (for Pending records)."""
-    req = ex.request
-    resp = ex.response
-    return Exchange(
-        id=ex.id,
-        connection=ex.connection,
-        request=Request(
-            method=req.method, scheme=req.scheme, authority=req.authority, path=req.path,
-            http_version=req.http_version, headers=list(req.headers),
-            body=Body(req.body.data, req.body.size, req.body.truncated),
-            trailers=list(req.trailers),
-        ),
-        response=None if resp is None else Response(
-            status=resp.status, reason=resp.reason, http_version=resp.http_version,
-            headers=list(resp.headers),
-            body=Body(resp.body.data, resp.body.size, resp.body.truncated),
-            trailers=list(resp.trailers),
-        ),
-        timings=Timings(ex.timings.request_start, ex.timings.request_end,
-                        ex.timings.response_start, ex.timings.response_end),
-        stream_id=ex.stream_id,
-        grpc=ex.grpc,
-        notes=list(ex.notes),
-        complete=ex.complete,
-        wall_start=ex.wall_start, setup=ex.setup,
-        messages=list(ex.messages),
-    )
-
-
-def _make_parser(proto: Proto, connection: Connection, body_limit: int, midstream: bool,
-                 *, upgraded: bool = False) -> ProtocolParser | None:
-    if proto is Proto.HTTP1:
-        from httptap.protocols.http1 import Http1Parser
-        from httptap.protocols.messages import sse_tap
-
-        return Http1Parser(connection, body_limit=body_limit, midstream=midstream,
-                           body_tap=sse_tap(connection, body_limit))
-    try:
-        from httptap.protocols.http2 import Http2Parser
-    except ImportError:
-        return None
-    if upgraded:
-        return Http2Parser(connection, body_limit=body_limit, upgraded=True)  # type: ignore[call-arg]
-    return Http2Parser(connection, body_limit=body_limit, midstream=midstream)

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 from httptap.model import Exchange
 from httptap.records import Completed, Pending, Record
-from httptap.streams import snapshot
 
 NOTE_UNANSWERED = "no response before capture ended"
 
@@ -58,7 +57,7 @@ class Publisher:
             if ex_id in completed:
                 out[i] = None
             else:
-                ex = snapshot(open_[ex_id])
+                ex = open_[ex_id].snapshot()
                 if mask is not None:
                     mask(ex)
                 out[i] = Pending(ex)

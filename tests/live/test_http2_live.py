@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import subprocess
@@ -70,6 +71,20 @@ def test_100_multiplexed_streams_h2c_prior_knowledge(h2c_server, attach):
         assert e.stream_id % 2 == 1
     assert len({e.stream_id for e in got}) == 100
     assert len({e.connection.remote for e in got}) == 1
+
+
+def test_server_sent_events_over_h2c_arrive_with_their_own_times(h2c_server, attach):
+    proc, port = h2c_server
+    cap = attach(proc.pid)
+    subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-o", "/dev/null",
+                    f"http://127.0.0.1:{port}/events"], check=True, timeout=30)
+    (ex,) = cap.wait_for(1)
+    assert ex.proto is Proto.H2 and ex.request.path == "/events"
+    assert [(m.proto, m.sse_event, m.sse_id, m.data) for m in ex.messages] == [
+        ("sse", "tick", str(i), f"tick {i}".encode()) for i in range(3)]
+    times = [m.time_ns for m in ex.messages]
+    # hypercorn sends each event 0.3 s after the previous one: parsed as each DATA arrived
+    assert all(b - a >= 250_000_000 for a, b in itertools.pairwise(times))
 
 
 def test_trailers_on_plain_h2_response(h2c_server, attach):

@@ -178,7 +178,6 @@ def test_messages_follow_their_exchange_through_the_filter_without_a_history() -
 
 
 def test_a_pending_snapshot_row_gets_the_live_messages_once_and_moves_the_generation() -> None:
-    from httptap.streams import snapshot
 
     live = _ex(1)
     live.complete = False
@@ -187,7 +186,7 @@ def test_a_pending_snapshot_row_gets_the_live_messages_once_and_moves_the_genera
     history = state.history
     assert history is not None
     # the publisher's Pending holds a copy made at the end of the batch (1.1 already in it)
-    state.apply([Pending(snapshot(live)), MessageRecord(live.messages[0], live)])
+    state.apply([Pending(live.snapshot()), MessageRecord(live.messages[0], live)])
     kept = history.get("1")
     assert kept is not None and kept is not live and [m.id for m in kept.messages] == ["1.1"]
     generation = history.generation

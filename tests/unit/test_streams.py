@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from httptap.capture.events import Dir, Event, Kind, SockFlag, decode, encode
+from httptap.capture.events import SSL_GEN_BIT, Dir, Event, Kind, SockFlag, decode, encode
 from httptap.model import Proto, Role
 from httptap.records import Completed, Pending
 from httptap.streams import StreamTable
@@ -139,6 +139,17 @@ def test_connect_event_gives_remote_address():
     sockaddr = b"\x02\x00\x1f\x90\x7f\x00\x00\x01" + b"\x00" * 20
     out = run(t, [ev(Kind.CONNECT, None, sockaddr), ev(data=REQ),
                   ev(direction=Dir.INGRESS, data=RESP)])
+    assert out[-1].exchange.connection.remote == "127.0.0.1:8080"
+
+
+def test_a_tls_stream_keyed_by_its_library_takes_the_address_of_its_socket_by_fd():
+    # the kernel could not tie a TLS library's stream to its socket's generation (keyed by
+    # the library's object instead); the socket's own stream, by fd, knows connect's address
+    t = StreamTable(resolve=lambda pid, fd: ("", ""))  # gone from /proc by the time it is read
+    sockaddr = b"\x02\x00\x1f\x90\x7f\x00\x00\x01" + b"\x00" * 20
+    plain = dict(gen=SSL_GEN_BIT | 0x1234, flags=SockFlag.CLIENT | SockFlag.TLS)
+    out = run(t, [ev(Kind.CONNECT, None, sockaddr, fd=9), ev(data=REQ, fd=9, **plain),
+                  ev(direction=Dir.INGRESS, data=RESP, fd=9, **plain)])
     assert out[-1].exchange.connection.remote == "127.0.0.1:8080"
 
 

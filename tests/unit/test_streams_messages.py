@@ -4,8 +4,14 @@ out as a Message record as it happens, on its exchange (no root, no bcc)."""
 from __future__ import annotations
 
 from httptap.capture.events import Dir, SockFlag
+from httptap.model import Connection, Proto, Role
+from httptap.protocols.base import ExchangeDone, MessageSeen
+from httptap.protocols.http2 import Http2Parser
+from httptap.protocols.messages import sse_tap
 from httptap.records import Completed, Message, Pending
 from httptap.streams import StreamTable
+from tests.unit.test_http2_helpers import H2Pair, split_every_byte
+from tests.unit.test_http2_helpers import run as run_h2
 from tests.unit.test_streams import ev, run
 from tests.unit.test_websocket_frames import peer
 
@@ -151,3 +157,52 @@ def test_cli_replays_message_lines(tmp_path) -> None:  # type: ignore[no-untyped
     assert text[1].endswith("↑ ws text              8B hi\\nthere")
     assert text[2].endswith("↓ ws close 1000        3B bye")
     assert text[4].endswith("↓ ws binary            1B 01")
+
+
+def _h2_event_stream() -> H2Pair:
+    """A text/event-stream response over h2, its three events in DATA frames of their own
+    (the first split over two frames), the stream ended after the last."""
+    p = H2Pair()
+    sid = p.request("/events", headers=[("accept", "text/event-stream")])
+    p.server.send_headers(sid, [(":status", "200"), ("content-type", "text/event-stream")])
+    p.flush()
+    for chunk in (b"id: 1\nevent: tick\nda", b"ta: one\n\n", b"data: two\ndata: lines\n\n"):
+        p.server.send_data(sid, chunk)
+        p.flush()
+    p.server.send_data(sid, b"data: three\n\n", end_stream=True)
+    p.flush()
+    return p
+
+
+def test_sse_over_http2_is_parsed_as_it_arrives() -> None:
+    conn = Connection(protocol=Proto.H2, pid=7, role=Role.CLIENT)
+    parser = Http2Parser(conn, body_tap=sse_tap(conn, 65536))
+    events, _ = run_h2(_h2_event_stream().chunks, parser)
+    seen = [e for e in events if isinstance(e, MessageSeen)]
+    assert [(m.message.data, m.message.sse_event, m.message.sse_id) for m in seen] == [
+        (b"one", "tick", "1"), (b"two\nlines", "message", "1"), (b"three", "message", "1")]
+    assert all(m.message.direction == "received" for m in seen)
+    times = [m.message.time_ns for m in seen]
+    assert times == sorted(times) and len(set(times)) == 3  # each its own DATA frame's time
+    # live: every event comes before the exchange is done
+    done_at = next(i for i, e in enumerate(events) if isinstance(e, ExchangeDone))
+    assert all(events.index(m) < done_at for m in seen)
+    (ex,) = [e.exchange for e in events if isinstance(e, ExchangeDone)]
+    assert [m.data for m in ex.messages] == [b"one", b"two\nlines", b"three"]
+
+
+def test_sse_over_http2_split_at_every_byte_gives_the_same_events() -> None:
+    conn = Connection(protocol=Proto.H2, pid=7, role=Role.CLIENT)
+    parser = Http2Parser(conn, body_tap=sse_tap(conn, 65536))
+    events, _ = run_h2(split_every_byte(_h2_event_stream().chunks), parser)
+    assert [e.message.data for e in events if isinstance(e, MessageSeen)] == [
+        b"one", b"two\nlines", b"three"]
+
+
+def test_an_http2_response_that_is_not_an_event_stream_has_no_tap() -> None:
+    conn = Connection(protocol=Proto.H2, pid=7)
+    p = H2Pair()
+    sid = p.request("/")
+    p.respond(sid, 200, b"data: not an event\n\n", headers=[("content-type", "text/plain")])
+    events, _ = run_h2(p.chunks, Http2Parser(conn, body_tap=sse_tap(conn, 65536)))
+    assert not [e for e in events if isinstance(e, MessageSeen)]

@@ -6,14 +6,19 @@ decoded, from the length-prefixed framing of its first body bytes.
 
 from __future__ import annotations
 
-from httptap.model import Body, GrpcCall, Response
-from httptap.protocols.base import Direction
+from collections.abc import Callable
+
+from httptap.model import Body, Exchange, GrpcCall, Response
+from httptap.protocols.base import BodyTap, Direction
 from httptap.protocols.grpc import GrpcFramer, looks_like_grpc, new_call
 from httptap.protocols.http2._streams import NK_LOST, Stream, StreamBook
 
 
 class Bodies(StreamBook):
     """What DATA frames (and gaps inside them) do to a stream's exchange."""
+
+    #: asked once per response (at its first DATA) for a tap on its body: server-sent events
+    _body_tap: Callable[[Exchange], BodyTap | None] | None = None
 
     def _framer(self, encoding: str | None) -> GrpcFramer:
         return GrpcFramer(encoding=encoding, limit=self.body_limit)
@@ -51,6 +56,11 @@ class Bodies(StreamBook):
                 if not st.implicit:
                     ex.note("response DATA before response headers")
             resp.body.append(chunk, self.body_limit)
+            if not st.tapped:
+                st.tapped = True
+                st.tap = self._body_tap(ex) if self._body_tap is not None else None
+            if st.tap is not None:
+                self._events += st.tap(chunk, self._ts)
             framer = st.grpc_resp
             if framer is None and ex.grpc is not None:
                 framer = st.grpc_resp = self._framer(None)

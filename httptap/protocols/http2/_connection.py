@@ -10,8 +10,10 @@ placeholders, notes every loss on the exchanges it concerns, and never raises.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from httptap.model import DEFAULT_BODY_LIMIT, Connection, Exchange, Request
-from httptap.protocols.base import Direction, ExchangePending, ParserEvent
+from httptap.protocols.base import BodyTap, Direction, ExchangePending, ParserEvent
 from httptap.protocols.grpc import is_grpc
 from httptap.protocols.http2._frames import ANY_FRAME
 from httptap.protocols.http2._hpack import TolerantDecoder
@@ -38,10 +40,14 @@ class Http2Parser(FrameReader):
         upgraded: bool = False,
         upgrade_request: Request | None = None,
         max_streams: int = 4096,
+        body_tap: Callable[[Exchange], BodyTap | None] | None = None,
     ) -> None:
+        """``body_tap(exchange)``, asked at a response's first DATA, may return a tap that
+        sees that response's body as it arrives (server-sent events)."""
         super().__init__(
             connection, body_limit=body_limit, midstream=midstream, max_streams=max_streams
         )
+        self._body_tap = body_tap
         self._started = False
         self._closed_conn = False
         self._internal_errors = 0  # exceptions caught by the safety net (tests assert 0)

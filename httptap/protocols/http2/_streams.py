@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from httptap.model import Connection, Exchange
-from httptap.protocols.base import Direction, ExchangeDone, ParseFailed, ParserEvent
+from httptap.protocols.base import BodyTap, Direction, ExchangeDone, ParseFailed, ParserEvent
 from httptap.protocols.grpc import GrpcFramer
 
 if TYPE_CHECKING:
@@ -40,6 +40,8 @@ class Stream:
         "resp_final",
         "sid",
         "sniff",
+        "tap",
+        "tapped",
         "undecodable",
         "undecodable_joined",
     )
@@ -60,6 +62,8 @@ class Stream:
         self.undecodable_joined = False
         self.lost = 0
         self.notes_by_key: dict[str, str] = {}
+        self.tap: BodyTap | None = None  # sees the response body as it arrives: SSE
+        self.tapped = False  # the tap was asked for (at the first response DATA)
 
     def keyed_note(self, key: str, text: str) -> None:
         """Set the note ``key`` to ``text``, replacing its previous text in place."""

@@ -1,7 +1,10 @@
 """ASGI test app for hypercorn (HTTP/1.1, h2c, h2 over TLS).
 
-GET /size/N  N bytes;  GET /trailers  a body then trailers (x-checksum);  POST /echo  body back.
+GET /size/N  N bytes;  GET /trailers  a body then trailers (x-checksum);  POST /echo  body back;
+GET /events  three server-sent events, 0.3 s apart.
 """
+
+import asyncio
 
 
 async def app(scope, receive, send):
@@ -25,6 +28,14 @@ async def app(scope, receive, send):
         await _respond(send, 200, payload)
     elif path == "/echo":
         await _respond(send, 200, body)
+    elif path == "/events":
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/event-stream")]})
+        for i in range(3):
+            await send({"type": "http.response.body", "more_body": True,
+                        "body": f"id: {i}\nevent: tick\ndata: tick {i}\n\n".encode()})
+            await asyncio.sleep(0.3)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
     elif path == "/trailers":
         await send({"type": "http.response.start", "status": 200, "trailers": True,
                     "headers": [(b"content-type", b"text/plain"), (b"trailer", b"x-checksum")]})
