@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import math
 from json.encoder import encode_basestring as _s
 from typing import Any
 
@@ -349,9 +350,19 @@ def from_dict(d: dict[str, Any]) -> Exchange:
 
 def _setup_from(phases: dict[str, Any] | None) -> Phases | None:
     """The set-up part of a ``"phases"`` object (send/wait/receive follow from timings)."""
-    if not phases or all(phases.get(k) is None for k in ("dns", "connect", "tls")):
+    if not isinstance(phases, dict):
         return None
-    return Phases(dns=phases.get("dns"), connect=phases.get("connect"), tls=phases.get("tls"))
+    # a saved file may hold anything: only finite, non-negative numbers are durations
+    dns, connect, tls = (_duration(phases.get(k)) for k in ("dns", "connect", "tls"))
+    if dns is None and connect is None and tls is None:
+        return None
+    return Phases(dns=dns, connect=connect, tls=tls)
+
+
+def _duration(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None
 
 
 def message_to_dict(m: Message) -> dict[str, Any]:

@@ -3,6 +3,9 @@ out as a Message record as it happens, on its exchange (no root, no bcc)."""
 
 from __future__ import annotations
 
+from h2.settings import SettingCodes
+from wsproto.frame_protocol import FrameProtocol
+
 from httptap.capture.events import Dir, SockFlag
 from httptap.model import Connection, Proto, Role
 from httptap.protocols.base import ExchangeDone, MessageSeen
@@ -206,3 +209,45 @@ def test_an_http2_response_that_is_not_an_event_stream_has_no_tap() -> None:
     p.respond(sid, 200, b"data: not an event\n\n", headers=[("content-type", "text/plain")])
     events, _ = run_h2(p.chunks, Http2Parser(conn, body_tap=sse_tap(conn, 65536)))
     assert not [e for e in events if isinstance(e, MessageSeen)]
+
+
+def _h2_websocket() -> tuple[H2Pair, int]:
+    """A WebSocket over HTTP/2 (RFC 8441): an extended CONNECT, 200, then frames in DATA."""
+    p = H2Pair()
+    p.server.update_settings({SettingCodes.ENABLE_CONNECT_PROTOCOL: 1})
+    p.flush()
+    sid = p.client.get_next_available_stream_id()
+    p.client.send_headers(sid, [(":method", "CONNECT"), (":protocol", "websocket"),
+                                (":scheme", "http"), (":path", "/chat"),
+                                (":authority", "example.test"), ("sec-websocket-version", "13")])
+    p.flush()
+    p.server.send_headers(sid, [(":status", "200")])
+    p.flush()
+    client, server = FrameProtocol(client=True, extensions=[]), FrameProtocol(client=False,
+                                                                              extensions=[])
+    for conn, frames in ((p.client, client.send_data("hello", fin=True)),
+                         (p.server, server.send_data("hello back", fin=True)),
+                         (p.client, client.send_data(b"\x00\x01", fin=True)),
+                         (p.client, client.close(1000, "bye"))):
+        conn.send_data(sid, frames)
+        p.flush()
+    p.server.send_data(sid, server.close(1000, "bye"), end_stream=True)
+    p.client.end_stream(sid)
+    p.flush()
+    return p, sid
+
+
+def test_websocket_over_http2_extended_connect() -> None:
+    conn = Connection(protocol=Proto.H2, pid=7, role=Role.CLIENT)
+    p, sid = _h2_websocket()
+    for chunks in (p.chunks, split_every_byte(p.chunks)):
+        events, _ = run_h2(chunks, Http2Parser(conn, body_tap=sse_tap(conn, 65536)))
+        seen = [e.message for e in events if isinstance(e, MessageSeen)]
+        assert [(m.direction, m.opcode, m.data) for m in seen] == [
+            ("sent", "text", b"hello"), ("received", "text", b"hello back"),
+            ("sent", "binary", b"\x00\x01"), ("sent", "close", b"bye"),
+            ("received", "close", b"bye")]
+        (ex,) = [e.exchange for e in events if isinstance(e, ExchangeDone)]
+        assert (ex.request.method, ex.request.path, ex.status) == ("CONNECT", "/chat", 200)
+        assert ex.request.body.size == 0 and ex.response.body.size == 0  # frames, not a body
+        assert len(ex.messages) == 5 and ex.stream_id == sid

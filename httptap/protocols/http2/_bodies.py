@@ -11,7 +11,8 @@ from collections.abc import Callable
 from httptap.model import Body, Exchange, GrpcCall, Response
 from httptap.protocols.base import BodyTap, Direction
 from httptap.protocols.grpc import GrpcFramer, looks_like_grpc, new_call
-from httptap.protocols.http2._streams import NK_LOST, Stream, StreamBook
+from httptap.protocols.http2._streams import NK_LOST, PLAIN, Stream, StreamBook, StreamExtra
+from httptap.protocols.websocket.connection import WebSocketParser
 
 
 class Bodies(StreamBook):
@@ -35,8 +36,20 @@ class Bodies(StreamBook):
             else:
                 ex.grpc.requests.extend(framer.feed(body.data))
 
+    def _websocket(self, extra: StreamExtra, ex: Exchange) -> WebSocketParser | None:
+        """The WebSocket an extended CONNECT stream (RFC 8441) carries, made at its first
+        DATA: its DATA are frames, not a body."""
+        if extra.ws is None and extra.protocol.lower() == "websocket":
+            extra.ws = WebSocketParser(ex.connection, ex, body_limit=self.body_limit)
+        return extra.ws
+
     def _on_data(self, st: Stream, direction: Direction, chunk: bytes) -> None:
         ex = st.ex
+        extra = st.extra
+        if extra is not None and extra.protocol and (ws := self._websocket(extra, ex)):
+            self._events += ws.feed(direction, chunk, self._ts)
+            self._dirty[st.sid] = st
+            return
         if st.sniff:
             self._sniff(st, direction, chunk)
         if direction is Direction.REQUEST:
@@ -56,11 +69,11 @@ class Bodies(StreamBook):
                 if not st.implicit:
                     ex.note("response DATA before response headers")
             resp.body.append(chunk, self.body_limit)
-            if not st.tapped:
-                st.tapped = True
-                st.tap = self._body_tap(ex) if self._body_tap is not None else None
-            if st.tap is not None:
-                self._events += st.tap(chunk, self._ts)
+            if extra is None:  # the first response DATA: an event stream?
+                tap = self._body_tap(ex) if self._body_tap is not None else None
+                extra = st.extra = PLAIN if tap is None else StreamExtra(tap=tap)
+            if extra.tap is not None:
+                self._events += extra.tap(chunk, self._ts)
             framer = st.grpc_resp
             if framer is None and ex.grpc is not None:
                 framer = st.grpc_resp = self._framer(None)
@@ -100,6 +113,10 @@ class Bodies(StreamBook):
         if note:
             st.lost += size
             st.keyed_note(NK_LOST, f"{st.lost} bytes lost in capture")
+        ws = st.extra.ws if st.extra is not None else None
+        if ws is not None:  # WebSocket frames, not a body: the reader resynchronises
+            self._events += ws.gap(direction, size, self._ts)
+            return
         grpc: GrpcCall | None = ex.grpc
         if direction is Direction.REQUEST:
             ex.request.body.skip(size)

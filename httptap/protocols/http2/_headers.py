@@ -21,7 +21,7 @@ from httptap.protocols.http2._frames import (
 )
 from httptap.protocols.http2._hpack import DecodedBlock
 from httptap.protocols.http2._side import Side
-from httptap.protocols.http2._streams import NK_UNDECODABLE, Stream
+from httptap.protocols.http2._streams import NK_UNDECODABLE, Stream, StreamExtra
 
 #: A header block (HEADERS + CONTINUATION) longer than this is not decoded.
 _MAX_HEADER_BLOCK = 1 << 20
@@ -157,6 +157,8 @@ class HeaderBlocks(Bodies):
                     req.authority = value
                 elif name == ":scheme":
                     req.scheme = value
+                elif name == ":protocol":  # extended CONNECT (RFC 8441): a WebSocket
+                    st.extra = StreamExtra(protocol=value)
             else:
                 regular.append((name, value))
         content_type = find_header(regular, "content-type")

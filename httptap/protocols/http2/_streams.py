@@ -15,6 +15,7 @@ from httptap.protocols.grpc import GrpcFramer
 
 if TYPE_CHECKING:
     from httptap.protocols.http2._side import Side
+    from httptap.protocols.websocket.connection import WebSocketParser
 
 #: Remember this many closed stream ids, so late frames on them open nothing new.
 _CLOSED_MEMORY = 8192
@@ -24,11 +25,28 @@ NK_UNDECODABLE = "undecodable"
 NK_LOST = "lost"
 
 
+class StreamExtra:
+    """What few streams carry: an event stream's body tap, or (an extended CONNECT, RFC 8441)
+    a WebSocket. Kept apart so that the many plain streams pay one slot for it."""
+
+    __slots__ = ("protocol", "tap", "ws")
+
+    def __init__(self, *, protocol: str = "", tap: BodyTap | None = None) -> None:
+        self.protocol = protocol  # the extended CONNECT's :protocol
+        self.tap = tap  # sees the response body as it arrives
+        self.ws: WebSocketParser | None = None
+
+
+#: the extra of a stream that turned out to need none (shared)
+PLAIN = StreamExtra()
+
+
 class Stream:
     """Parser state of one HTTP/2 stream and the Exchange it becomes."""
 
     __slots__ = (
         "ex",
+        "extra",
         "grpc_req",
         "grpc_resp",
         "implicit",
@@ -40,8 +58,6 @@ class Stream:
         "resp_final",
         "sid",
         "sniff",
-        "tap",
-        "tapped",
         "undecodable",
         "undecodable_joined",
     )
@@ -62,8 +78,8 @@ class Stream:
         self.undecodable_joined = False
         self.lost = 0
         self.notes_by_key: dict[str, str] = {}
-        self.tap: BodyTap | None = None  # sees the response body as it arrives: SSE
-        self.tapped = False  # the tap was asked for (at the first response DATA)
+        # None until its first response DATA (or an extended CONNECT): see StreamExtra
+        self.extra: StreamExtra | None = None
 
     def keyed_note(self, key: str, text: str) -> None:
         """Set the note ``key`` to ``text``, replacing its previous text in place."""
