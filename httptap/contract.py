@@ -353,16 +353,9 @@ def _setup_from(phases: dict[str, Any] | None) -> Phases | None:
     if not isinstance(phases, dict):
         return None
     # a saved file may hold anything: only finite, non-negative numbers are durations
-    dns, connect, tls = (_duration(phases.get(k)) for k in ("dns", "connect", "tls"))
-    if dns is None and connect is None and tls is None:
-        return None
-    return Phases(dns=dns, connect=connect, tls=tls)
-
-
-def _duration(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) and value >= 0 else None
+    got = [v if type(v) in (int, float) and math.isfinite(v) and v >= 0 else None
+           for v in (phases.get("dns"), phases.get("connect"), phases.get("tls"))]
+    return Phases(*got) if any(v is not None for v in got) else None
 
 
 def message_to_dict(m: Message) -> dict[str, Any]:
