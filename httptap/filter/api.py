@@ -15,8 +15,8 @@ from httptap.filter.table import MESSAGE
 from httptap.model import Exchange, Message
 
 
-class Filter:
-    """A compiled filter; the empty filter matches everything."""
+class _Compiled:
+    """A compiled filter over one kind of subject; the empty filter matches everything."""
 
     __slots__ = ("_root", "text")
 
@@ -24,11 +24,30 @@ class Filter:
         self.text = text
         self._root = root
 
-    def matches(self, ex: Exchange) -> bool:
-        """Whether ``ex`` passes the filter."""
-        return True if self._root is None else self._root.matches(ex)
+    def matches(self, subject: Exchange | Message) -> bool:
+        """Whether ``subject`` (an exchange, or a message for a message filter) passes."""
+        return True if self._root is None else self._root.matches(subject)
 
     __call__ = matches
+
+    @property
+    def empty(self) -> bool:
+        """True for a blank filter."""
+        return self._root is None
+
+    @property
+    def tree(self) -> Node | None:
+        """The syntax tree (its ``str`` is the filter fully parenthesised)."""
+        return self._root
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.text!r})"
+
+
+class Filter(_Compiled):
+    """A compiled exchange filter; the empty filter matches everything."""
+
+    __slots__ = ()
 
     def pids(self) -> set[int] | None:
         """The pids every match must have (for pid selection at capture), or None.
@@ -38,16 +57,6 @@ class Filter:
         return None if self._root is None else self._root.pids()
 
     @property
-    def empty(self) -> bool:
-        """True for a blank filter."""
-        return self._root is None
-
-    @property
-    def tree(self) -> Node | None:
-        """The syntax tree (its ``str`` is the filter fully parenthesised)."""
-        return self._root
-
-    @property
     def uses_messages(self) -> bool:
         """Whether it looks at an exchange's messages (``ws.text``, ``sse.event``, …): such
         an exchange can only be judged as its messages arrive, after it completed."""
@@ -55,42 +64,16 @@ class Filter:
             name in _MESSAGE_FIELD_NAMES for name in _field_names(self._root)
         )
 
-    def __repr__(self) -> str:
-        return f"Filter({self.text!r})"
-
 
 def compile_filter(text: str) -> Filter:
     """Parse and check ``text``; raises ``FilterError`` pointing at the first mistake."""
     return Filter(text, parse(text))
 
 
-class MessageFilter:
+class MessageFilter(_Compiled):
     """A compiled message filter; the empty filter matches every message."""
 
-    __slots__ = ("_root", "text")
-
-    def __init__(self, text: str, root: Node | None) -> None:
-        self.text = text
-        self._root = root
-
-    def matches(self, msg: Message) -> bool:
-        """Whether ``msg`` passes the filter."""
-        return True if self._root is None else self._root.matches(msg)
-
-    __call__ = matches
-
-    @property
-    def empty(self) -> bool:
-        """True for a blank filter."""
-        return self._root is None
-
-    @property
-    def tree(self) -> Node | None:
-        """The syntax tree (its ``str`` is the filter fully parenthesised)."""
-        return self._root
-
-    def __repr__(self) -> str:
-        return f"MessageFilter({self.text!r})"
+    __slots__ = ()
 
 
 def compile_message_filter(text: str) -> MessageFilter:
