@@ -516,6 +516,25 @@ static __always_inline void add_socket(u32 tgid, u32 fd, u32 flags) {
     sockets.update(&key, &val);
 }
 
+// An event about the listed socket `fd` of the calling process, its generation set; NULL when
+// the socket is not listed (or no scratch event).
+static __always_inline struct event *socket_event(u8 kind, u64 id, u32 fd) {
+    struct sock_key key = {.tgid = id >> 32, .fd = fd};
+    struct sock_val *sv = sockets.lookup(&key);
+    if (!sv) return NULL;
+    struct event *ev = start_event(kind, id >> 32, (u32)id, fd, bpf_ktime_get_ns());
+    if (ev) ev->gen = sv->gen;
+    return ev;
+}
+
+// Send `ev` with the peer's socket address read from user memory at `addr` (a sockaddr of
+// at most 28 bytes: IPv6); a full ring is counted like any other loss.
+static __always_inline void send_sockaddr(struct event *ev, u64 addr) {
+    if (ht_read_user(ev->data, 28, (void *)addr)) return;
+    ev->len = 28;
+    if (events.ringbuf_output(ev, HT_HDR + 28, HT_RB_FLAGS) < 0) count_lost(0);
+}
+
 int ht_enter_socket(struct bpf_raw_tracepoint_args *ctx) {
     u64 id = bpf_get_current_pid_tgid();
     int family = sys_arg(ctx, 0);
@@ -558,14 +577,8 @@ int ht_exit_accept(struct bpf_raw_tracepoint_args *ctx) {
     if (ret < 0) return 0;
     add_socket(tgid, ret, HT_F_SERVER);
     if (!addr) return 0;
-    struct sock_key key = {.tgid = tgid, .fd = ret};
-    struct sock_val *sv = sockets.lookup(&key);
-    struct event *ev = start_event(HT_ACCEPT, tgid, (u32)id, ret, bpf_ktime_get_ns());
-    if (!ev || !sv) return 0;
-    ev->gen = sv->gen;
-    if (ht_read_user(ev->data, 28, (void *)addr)) return 0;
-    ev->len = 28;
-    events.ringbuf_output(ev, HT_HDR + 28, HT_RB_FLAGS);
+    struct event *ev = socket_event(HT_ACCEPT, id, ret);
+    if (ev) send_sockaddr(ev, addr);
     return 0;
 }
 
@@ -580,9 +593,7 @@ int ht_enter_connect(struct bpf_raw_tracepoint_args *ctx) {
     struct event *ev = start_event(HT_CONNECT, tgid, (u32)id, fd, bpf_ktime_get_ns());
     if (!ev) return 0;
     ev->gen = sv->gen;
-    if (ht_read_user(ev->data, 28, (void *)sys_arg(ctx, 1))) return 0;
-    ev->len = 28;
-    events.ringbuf_output(ev, HT_HDR + 28, HT_RB_FLAGS);
+    send_sockaddr(ev, sys_arg(ctx, 1));
     struct call c = {};  // phases: its return says established (0) or in progress
     c.kind = HT_CALL_CONNECT;
     c.fd = fd;
@@ -595,13 +606,8 @@ int ht_exit_connect(struct bpf_raw_tracepoint_args *ctx) {
     u64 id = bpf_get_current_pid_tgid();
     struct call c;
     if (!take_call(id, HT_CALL_CONNECT, HT_CALL_CONNECT, &c)) return 0;
-    u32 tgid = id >> 32;
-    struct sock_key key = {.tgid = tgid, .fd = c.fd};
-    struct sock_val *sv = sockets.lookup(&key);
-    if (!sv) return 0;
-    struct event *ev = start_event(HT_CONNECT_DONE, tgid, (u32)id, c.fd, bpf_ktime_get_ns());
+    struct event *ev = socket_event(HT_CONNECT_DONE, id, c.fd);
     if (!ev) return 0;
-    ev->gen = sv->gen;
     ev->aux = (u32)ret;
     submit_simple(ev);
     return 0;
