@@ -157,6 +157,19 @@ def tracking(cls: type[P]) -> Iterator[type[P]]:
         p.close()
 
 
+@pytest.fixture(scope="session")
+def cert(tmp_path_factory) -> tuple[str, str]:
+    """A self-signed certificate and key for localhost (cert path, key path)."""
+    d = tmp_path_factory.mktemp("cert")
+    key, crt = d / "key.pem", d / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(crt), "-days", "1", "-subj", "/CN=localhost"],
+        check=True, capture_output=True,
+    )
+    return str(crt), str(key)
+
+
 @pytest.fixture
 def prog() -> Iterator[type[Prog]]:
     yield from tracking(Prog)

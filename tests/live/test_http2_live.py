@@ -13,7 +13,6 @@ import pytest
 
 from httptap.model import Proto, Role
 from tests.live.conftest import PROGS, PY, free_port, nginx_binary, nginx_config, wait_port
-from tests.live.test_tls_live import cert  # noqa: F401  (fixture)
 
 HYPERCORN = str(Path(PY).parent / "hypercorn")
 
@@ -100,7 +99,7 @@ def test_trailers_on_plain_h2_response(h2c_server, attach):
     assert got[0].connection.role is Role.CLIENT
 
 
-def test_httpx_h2_over_tls_to_hypercorn(cert, attach, prog):  # noqa: F811
+def test_httpx_h2_over_tls_to_hypercorn(cert, attach, prog):
     port = free_port()
     server = _hypercorn(port, "--certfile", cert[0], "--keyfile", cert[1])
     try:
@@ -118,7 +117,7 @@ def test_httpx_h2_over_tls_to_hypercorn(cert, attach, prog):  # noqa: F811
         _stop(server)
 
 
-def test_curl_http2_to_nginx_tls(cert, attach, tmp_path):  # noqa: F811
+def test_curl_http2_to_nginx_tls(cert, attach, tmp_path):
     port = free_port()
     root = tmp_path / "www"
     root.mkdir()

@@ -19,18 +19,6 @@ _TOLERANCE_MS = 3.0
 _DNS, _HANDSHAKE, _FIRST_BYTE, _TRICKLE = 0.15, 0.1, 0.12, 0.05
 
 
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory) -> tuple[str, str]:
-    d = tmp_path_factory.mktemp("cert")
-    key, crt = d / "key.pem", d / "cert.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-         "-out", str(crt), "-days", "1", "-subj", "/CN=localhost"],
-        check=True, capture_output=True,
-    )
-    return str(crt), str(key)
-
-
 @pytest.fixture
 def slow_peers(cert, tmp_path: Path):
     """(port, resolv.conf naming the slow resolver)."""

@@ -15,18 +15,6 @@ from httptap.records import Ready
 from tests.live.conftest import PROGS, PY, free_port, nginx_binary, nginx_config, wait_port
 
 
-@pytest.fixture(scope="session")
-def cert(tmp_path_factory) -> tuple[str, str]:
-    d = tmp_path_factory.mktemp("cert")
-    key, crt = d / "key.pem", d / "cert.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-         "-out", str(crt), "-days", "1", "-subj", "/CN=localhost"],
-        check=True, capture_output=True,
-    )
-    return str(crt), str(key)
-
-
 @pytest.fixture
 def tls_server(cert):
     port = free_port()

@@ -18,7 +18,6 @@ from datetime import datetime
 import pytest
 
 from tests.live.conftest import PROGS, Prog, free_port, tracking
-from tests.live.test_tls_live import cert  # noqa: F401 - a fixture
 
 HTTPTAP = [sys.executable, "-m", "httptap.cli"]
 BIG = "".join(f"line {i:06d} of a big message\n" for i in range(5000))
