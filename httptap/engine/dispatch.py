@@ -13,10 +13,10 @@ from httptap.engine.phases import PhaseTracker
 from httptap.records import ProcessExit, Record
 
 if TYPE_CHECKING:
+    from httptap.engine.hooks import LibraryHooks
     from httptap.engine.publish import Publisher
     from httptap.engine.resolver import SocketResolver
     from httptap.engine.targets import Targets
-    from httptap.engine.tls_hooks import TlsHooks
     from httptap.streams import StreamTable
 
 
@@ -35,7 +35,7 @@ class Dispatcher:
         streams: StreamTable,
         publisher: Publisher,
         targets: Targets | None,
-        tls: TlsHooks | None,
+        hooks: LibraryHooks | None,
         resolver: SocketResolver,
         phases: PhaseTracker | None = None,
     ) -> None:
@@ -43,7 +43,7 @@ class Dispatcher:
         self._streams = streams
         self._publisher = publisher
         self._targets = targets
-        self._tls = tls
+        self._hooks = hooks
         self._resolver = resolver
         self._phases = phases or PhaseTracker()
 
@@ -92,9 +92,9 @@ class Dispatcher:
                 if kind is Kind.CLOSE:
                     phases.closed(ev)
                 out.extend(recs)
-        if rescan and self._tls is not None:
+        if rescan and self._hooks is not None:
             for pid in rescan:
-                self._tls.scan(pid)
+                self._hooks.scan(pid)
         for pid, fd, gen in streams.take_disabled():
             if fd >= 0:
                 self._program.disable_socket(pid, fd, gen)

@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from httptap.capture import dns, tls_libs
+from httptap.engine.hooks import FileId
 
 if TYPE_CHECKING:
     from httptap.capture.loader import Program
-    from httptap.engine.tls_hooks import TlsHooks
 
-FileId = tuple[int, int]
 
 
 class DnsHooks:
@@ -40,17 +39,3 @@ class DnsHooks:
         """``pid`` exited (its probe scopes go with the TLS ones: ``release_tls``)."""
         self._scoped.pop(pid, None)
 
-
-class HookSet:
-    """Several hookers behind the one ``TlsHooks`` interface the engine drives."""
-
-    def __init__(self, *hooks: TlsHooks) -> None:
-        self._hooks = hooks
-
-    def scan(self, pid: int) -> None:
-        for hook in self._hooks:
-            hook.scan(pid)
-
-    def forget(self, pid: int) -> None:
-        for hook in self._hooks:
-            hook.forget(pid)

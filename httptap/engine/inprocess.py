@@ -1,10 +1,10 @@
 """The capture engine running bcc in this process (needs root or CAP_BPF + CAP_PERFMON).
 
 The parts: ``permissions`` (attach checks), ``targets`` (traced processes, socket
-allow-list), ``tls_hooks`` (OpenSSL uprobes), ``dispatch`` (events → records),
-``publish`` (Pending merging, masking), ``masking`` (the fast path), ``totals`` (Stats,
-Lost), ``resolver`` (addresses and process names from /proc). This module wires them and
-runs the loop on the engine thread.
+allow-list), ``tls_hooks`` and ``dns_hooks`` (library uprobes, driven as one ``HookSet``),
+``dispatch`` (events → records), ``publish`` (Pending merging, masking), ``masking`` (the fast
+path), ``totals`` (Stats, Lost), ``resolver`` (addresses and process names from /proc). This
+module wires them and runs the loop on the engine thread.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from httptap.capture import procfs
 from httptap.engine import permissions
 from httptap.engine.api import Capture, CaptureError, CaptureOptions
 from httptap.engine.dispatch import Dispatcher, SocketSwitch
-from httptap.engine.dns_hooks import DnsHooks, HookSet
+from httptap.engine.dns_hooks import DnsHooks
+from httptap.engine.hooks import HookSet
 from httptap.engine.masking import FastMasker
 from httptap.engine.publish import Publisher
 from httptap.engine.resolver import SocketResolver

@@ -10,16 +10,16 @@ from httptap.capture.events import SockFlag
 
 if TYPE_CHECKING:
     from httptap.capture.loader import Program
-    from httptap.engine.tls_hooks import TlsHooks
+    from httptap.engine.hooks import LibraryHooks
 
 
 class Targets:
     """Which processes are traced (``alive``); ``trace``, ``fork``, ``exit`` keep the kernel's
     view (traced pids, socket allow-list, TLS probes) in step with them."""
 
-    def __init__(self, program: Program, tls: TlsHooks, notes: list[str]) -> None:
+    def __init__(self, program: Program, hooks: LibraryHooks, notes: list[str]) -> None:
         self._program = program
-        self._tls = tls
+        self._hooks = hooks
         self._notes = notes
         self.alive: set[int] = set()
 
@@ -50,7 +50,7 @@ class Targets:
                 "seen (the probes follow x86-64 syscalls)"
             )
             return
-        self._tls.scan(pid)
+        self._hooks.scan(pid)
 
     def fork(self, child: int) -> None:
         """A traced process forked ``child`` (a process, or a thread the kernel listed)."""
@@ -63,7 +63,7 @@ class Targets:
         """``pid`` exited: out of the kernel's tables and the TLS scopes."""
         self.alive.discard(pid)
         self._program.forget_pid(pid)
-        self._tls.forget(pid)
+        self._hooks.forget(pid)
 
     def exec(self, pid: int, ts_ns: int) -> None:
         """``pid`` exec'd: its allow-list is rebuilt (close-on-exec fds are gone)."""

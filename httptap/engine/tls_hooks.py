@@ -8,26 +8,14 @@ code. Each file is inspected once; a probe is scoped to the processes that use i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from httptap.capture import tls_libs
 from httptap.capture.golang.hooks import GoTlsHooks
+from httptap.engine.hooks import FileId
 
 if TYPE_CHECKING:
     from httptap.capture.loader import Program
-
-FileId = tuple[int, int]  # (device, inode)
-
-
-class TlsHooks(Protocol):
-    """What the engine asks of a TLS hooker (OpenSSL here; a Go crypto/tls one beside it)."""
-
-    def scan(self, pid: int) -> None:
-        """Hook what ``pid`` uses (called when it is traced, and when it maps new code)."""
-
-    def forget(self, pid: int) -> None:
-        """``pid`` exited: drop what was hooked for it alone."""
-
 
 class OpenSslHooks:
     """OpenSSL's SSL_read/SSL_write (and _ex) hooked in every libssl a traced process uses.
