@@ -78,14 +78,12 @@ class HttptapMagics(Magics):
     @argument("--force", action="store_true", help="overwrite an existing --save file")
     @argument("--helper", action="store_true",
               help="capture through httptap-helper even when running as root")
-    # -- export (issue 19) --
     @argument("--otlp", nargs="?", const="", default=None, metavar="URL",
               help="also send every exchange as a span over OTLP/HTTP to URL/v1/traces "
               "(no URL: $OTEL_EXPORTER_OTLP_ENDPOINT); needs pip install 'httptap[export]'")
     @argument("--metrics", metavar="ADDR:PORT",
               help="also serve Prometheus metrics on http://ADDR:PORT/metrics while the "
               "capture runs; needs pip install 'httptap[export]'")
-    # -- end export --
     @argument("--keep", type=argtypes.positive_int, default=DEFAULT_KEEP, metavar="N",
               help=f"completed exchanges kept in the handle (default {DEFAULT_KEEP}; "
               "older ones are dropped and counted)")
@@ -182,7 +180,7 @@ class HttptapMagics(Magics):
         except FilterError as exc:
             # IPython shows it as "UsageError: <message>": the caret counts that lead
             raise UsageError(exc.render("UsageError: ")) from None
-        sinks = _open_sinks(args, flt)  # export (issue 19): checked before attaching
+        sinks = _open_sinks(args, flt)  # export: checked before attaching
         har = self._open_har(args.save, args.force)
         options = CaptureOptions(
             body_limit=args.body_limit,
@@ -292,7 +290,6 @@ def _quote_hint(args: argparse.Namespace) -> str:
     return "\n(a filter with spaces needs quotes: --filter 'status>=400 and method=POST')"
 
 
-# -- export (issue 19) --
 def _open_sinks(args: argparse.Namespace, flt: Any) -> Any:
     if args.otlp is None and args.metrics is None:
         return None
@@ -318,7 +315,6 @@ def _close_sinks(sinks: Any, handle: CaptureHandle | None = None) -> None:
     if handle is not None:
         for line in sinks.summary():
             print(f"httptap: {handle.title()}: {line}", file=sys.stderr)
-# -- end export --
 
 
 def _discard_har(har: Any) -> None:

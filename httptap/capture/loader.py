@@ -229,12 +229,11 @@ class Program:
         """
         from bcc import BPF  # type: ignore[import-not-found]
 
-        if self._uprobes is None:
-            try:
-                self._uprobes = uprobes.UprobeSet()
-            except uprobes.UprobeError as exc:
-                self.tls_notes.append(f"TLS not hooked: {exc}")
-                return 0
+        try:
+            probes = self.uprobe_set()
+        except uprobes.UprobeError as exc:
+            self.tls_notes.append(f"TLS not hooked: {exc}")
+            return 0
         placed = 0
         for sym in symbols:
             entry = _SSL_ENTRY.get(sym)
@@ -247,8 +246,8 @@ class Program:
             try:
                 for fn_name, ret in ((entry, False), (b"ssl_exit_probe", True)):
                     prog_fd = self._bpf.load_func(fn_name, BPF.KPROBE).fd
-                    key = self._uprobes.add(path, offset, ret, prog_fd)
-                    self._uprobes.scope(key, pid)
+                    key = probes.add(path, offset, ret, prog_fd)
+                    probes.scope(key, pid)
             except uprobes.UprobeError as exc:
                 if not self._attach_everywhere(path, sym, entry, exc):
                     continue
@@ -275,7 +274,7 @@ class Program:
         )
         return True
 
-    # -- Go crypto/tls (httptap.capture.golang.hooks) ---------------------------------------
+    # -- probes of library functions: the hookers' building blocks ------------------------
 
     def probe_fd(self, fn_name: str) -> int:
         """The fd of the uprobe program ``fn_name`` (loaded once, by bcc)."""
@@ -303,12 +302,11 @@ class Program:
         ``pid`` and its children (scoped like the TLS ones); returns the probes placed."""
         from httptap.capture.dns import attach_lookups
 
-        if self._uprobes is None:
-            try:
-                self._uprobes = uprobes.UprobeSet()
-            except uprobes.UprobeError:
-                return 0
-        return attach_lookups(self._bpf, self._uprobes, path, pid)
+        try:
+            probes = self.uprobe_set()
+        except uprobes.UprobeError:
+            return 0
+        return attach_lookups(self._bpf, probes, path, pid)
 
     def release_tls(self, pid: int) -> None:
         """Process ``pid`` is gone: its uprobe memberships go too."""

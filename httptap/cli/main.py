@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--plain", action="store_true",
                      help="print one line per exchange even on a terminal (default there: "
                      "the full-screen UI)")
-    # -- export (issue 19): OTLP spans and Prometheus metrics, httptap/export/sinks.py --
+    # export: OTLP spans and Prometheus metrics (httptap/export/sinks.py)
     out.add_argument("--quiet", "-q", action="store_true",
                      help="print no exchanges (status lines and totals still go to stderr); "
                      "for a headless --otlp/--metrics exporter")
@@ -99,7 +99,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", metavar="ADDR:PORT",
                    help="serve Prometheus metrics on http://ADDR:PORT/metrics "
                    "(':9464' for every interface); needs pip install 'httptap[export]'")
-    # -- end export --
     options.DURATION.add_to(p)
     options.COUNT.add_to(p)
     options.BODY_LIMIT.add_to(p)
@@ -171,7 +170,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         except ProtoSchemaError as exc:
             env.stderr.write(f"httptap: {exc}\n")
             return EXIT_USAGE
-    # -- export (issue 19): checked and bound before attaching, so mistakes are usage errors
+    # export: checked and bound before attaching, so mistakes are usage errors
     sinks = None
     if args.otlp is not None or args.metrics is not None:
         from httptap.export.sinks import ExportSetupError, open_sinks
@@ -185,7 +184,6 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             return EXIT_USAGE
         if sinks.metrics_url:
             env.stderr.write(f"httptap: serving metrics on {sinks.metrics_url}\n")
-    # -- end export --
     return _Run(args, env, flt, schemas, sinks).run()
 
 
@@ -195,7 +193,7 @@ class _Run:
     def __init__(self, args: argparse.Namespace, env: Environment, flt: Any,
                  schemas: ProtoSchemas | None = None, sinks: ExportSinks | None = None) -> None:
         self.args = args
-        self.sinks = sinks  # export (issue 19)
+        self.sinks = sinks
         self.env = env
         self.filter = flt
         self.schemas = schemas
@@ -384,7 +382,6 @@ class _Run:
             width = self.env.columns if self.env.stdout_isatty else 80
             self._lines.append(format_message_line(rec.message, width) + "\n")
 
-    # -- export (issue 19) --
     def _hold_metrics(self) -> None:
         """``--open`` with ``--metrics``: keep serving the replayed metrics until stopped."""
         sinks = self.sinks
@@ -404,7 +401,6 @@ class _Run:
         if report:
             for line in sinks.summary():
                 self.env.stderr.write(f"httptap: {line}\n")
-    # -- end export --
 
     def _close_har(self) -> None:
         if self.har is not None:
