@@ -47,7 +47,14 @@ class _Compiled:
 class Filter(_Compiled):
     """A compiled exchange filter; the empty filter matches everything."""
 
-    __slots__ = ()
+    __slots__ = ("_uses_messages",)
+
+    def __init__(self, text: str, root: Node | None) -> None:
+        super().__init__(text, root)
+        # asked for every exchange a filter turns away: walked once, here
+        self._uses_messages = root is not None and any(
+            name in _MESSAGE_FIELD_NAMES for name in _field_names(root)
+        )
 
     def pids(self) -> set[int] | None:
         """The pids every match must have (for pid selection at capture), or None.
@@ -60,9 +67,7 @@ class Filter(_Compiled):
     def uses_messages(self) -> bool:
         """Whether it looks at an exchange's messages (``ws.text``, ``sse.event``, …): such
         an exchange can only be judged as its messages arrive, after it completed."""
-        return self._root is not None and any(
-            name in _MESSAGE_FIELD_NAMES for name in _field_names(self._root)
-        )
+        return self._uses_messages
 
 
 def compile_filter(text: str) -> Filter:
